@@ -1,0 +1,201 @@
+"""Django settings for 创星, read from the environment.
+
+Two modes, chosen by ``CHUANGXING_ENV``:
+
+- development (the default): SQLite under ``var/``, a fixed development secret key, DEBUG on;
+- ``production``: the secret key, allowed hosts and secure cookies are required, DEBUG is off.
+
+The environment variables::
+
+    CHUANGXING_ENV            "production" or anything else (development)
+    CHUANGXING_SECRET_KEY     required in production (≥ 50 characters, not the development key)
+    CHUANGXING_ALLOWED_HOSTS  comma-separated; required in production
+    CHUANGXING_CSRF_TRUSTED_ORIGINS   comma-separated origins, e.g. https://dj.example.cn
+    CHUANGXING_DEBUG          "1" or "0"; development only (default 1)
+    CHUANGXING_DATA_DIR       where the SQLite database and collected static files live (default var/)
+    CHUANGXING_BEHIND_PROXY   "1": trust X-Forwarded-Proto from the load balancer
+    CHUANGXING_SSL_REDIRECT   "0" to let the proxy do the HTTPS redirect (production, default 1)
+    CHUANGXING_HSTS_SECONDS   Strict-Transport-Security max-age in production (default one year)
+    DATABASE_URL              e.g. postgres://user@host:5432/chuangxing; default SQLite
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_DIR = PACKAGE_DIR.parent.parent
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+def _default_data_dir() -> Path:
+    # A checkout (editable install) keeps its data beside the code; an installed copy uses the cwd.
+    base = _REPO_DIR if (_REPO_DIR / "pyproject.toml").is_file() else Path.cwd()
+    return base / "var"
+
+
+PRODUCTION = os.environ.get("CHUANGXING_ENV", "development").strip().lower() == "production"
+DATA_DIR = Path(os.environ.get("CHUANGXING_DATA_DIR") or _default_data_dir()).resolve()
+
+# -- secrets and debug ----------------------------------------------------------------------
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-chuangxing-development-only-never-use-in-production"
+
+SECRET_KEY = os.environ.get("CHUANGXING_SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
+DEBUG = False if PRODUCTION else _env_flag("CHUANGXING_DEBUG", True)
+ALLOWED_HOSTS = _env_list("CHUANGXING_ALLOWED_HOSTS") or (
+    [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = _env_list("CHUANGXING_CSRF_TRUSTED_ORIGINS")
+
+if PRODUCTION:
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "生产模式必须设置 CHUANGXING_SECRET_KEY（不能使用开发默认值）。"
+            " Set CHUANGXING_SECRET_KEY, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured("CHUANGXING_SECRET_KEY 太短：至少 50 个字符、5 个不同字符。")
+    if _env_flag("CHUANGXING_DEBUG", False):
+        raise ImproperlyConfigured("生产模式不能打开 CHUANGXING_DEBUG。")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("生产模式必须设置 CHUANGXING_ALLOWED_HOSTS（逗号分隔的域名）。")
+
+# -- applications ---------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "chuangxing.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chuangxing.web.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chuangxing.urls"
+WSGI_APPLICATION = "chuangxing.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# -- database -------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'chuangxing.sqlite3'}",
+        conn_max_age=0 if DEBUG else 60,
+        conn_health_checks=True,
+    ),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES["default"]["NAME"]:
+    # A fresh checkout runs with no set-up: the SQLite file's folder is made on first use.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+
+# -- authentication -------------------------------------------------------------------------
+
+# Django's default hashers (PBKDF2 first). Argon2 would need argon2-cffi, not installed for now.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "login"
+
+# -- language and time ----------------------------------------------------------------------
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# -- static files (served by WhiteNoise from the app itself) --------------------------------
+
+STATIC_URL = "static/"
+# `collectstatic` writes here in production; development serves the app folders directly (WhiteNoise
+# would warn about a missing folder).
+STATIC_ROOT = DATA_DIR / "static" if PRODUCTION else None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Production serves hashed, compressed copies made by `collectstatic`; development and
+        # tests read the app's static folder directly.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# -- security -------------------------------------------------------------------------------
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _env_flag("CHUANGXING_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("CHUANGXING_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = False
+    if _env_flag("CHUANGXING_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        USE_X_FORWARDED_HOST = True
+
+# -- logging: to the console, so the process manager or container collects it ---------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"chuangxing": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}

@@ -98,17 +98,18 @@ def build(raw: Any, report: Report, *, parameters: dict[str, Any] | None = None,
         return None
     original = _apply_extends(raw, report)
     raw = _apply_parameters(original, parameters or {}, report)
-    raw = _isolate_bad_rules(raw, report)
+    raw, moved = _isolate_bad_rules(raw, report)
     try:
         rubric = Rubric.model_validate(raw)
     except ValidationError as exc:
         report.problems.extend(_pydantic_problems(exc, ()))
         return None
-    if not report.ok:
-        return None
     from chuangxing.rubric.validator import validate
 
-    report.problems.extend(validate(rubric, original, run_examples=run_examples))
+    # Bad rules were left out above, so the rest of the file is still checked for meaning; the
+    # worked examples only run on a rubric with no errors.
+    found = validate(rubric, original, run_examples=run_examples and report.ok)
+    report.problems.extend(_moved_back(p, moved) for p in found)
     return rubric if report.ok else None
 
 
@@ -180,19 +181,23 @@ def _get(node: Any, key: str) -> Any:
     return node.get(key) if isinstance(node, dict) else None
 
 
-def _isolate_bad_rules(raw: dict, report: Report) -> dict:
-    """Validate each rule alone; report the bad ones and leave them out, so the rest is still checked."""
-    raw = copy.deepcopy(raw)
+def _isolate_bad_rules(raw: dict, report: Report) -> tuple[dict, dict[tuple, tuple]]:
+    """Validate each rule alone; report the bad ones and leave them out, so the rest is still checked.
+
+    Returns the document without the bad rules, and where each kept rule stood in the file (the
+    later checks' paths are moved back through it).
+    """
+    raw, moved = copy.deepcopy(raw), {}
     for path, owner in _rule_lists(raw):
         rules = _get(owner, "rules")
         if isinstance(rules, list):
-            owner["rules"] = _keep_valid(rules, path, _RULE_ADAPTER, report)
+            owner["rules"] = _keep_valid(rules, path, _RULE_ADAPTER, report, moved)
     if isinstance(raw.get("vetoes"), list):
-        raw["vetoes"] = _keep_valid(raw["vetoes"], ("vetoes",), _VETO_ADAPTER, report)
-    return raw
+        raw["vetoes"] = _keep_valid(raw["vetoes"], ("vetoes",), _VETO_ADAPTER, report, moved)
+    return raw, moved
 
 
-def _keep_valid(rules: list, path: tuple, adapter: TypeAdapter, report: Report) -> list:
+def _keep_valid(rules: list, path: tuple, adapter: TypeAdapter, report: Report, moved: dict) -> list:
     kept = []
     for i, rule in enumerate(rules):
         try:
@@ -200,8 +205,19 @@ def _keep_valid(rules: list, path: tuple, adapter: TypeAdapter, report: Report) 
         except ValidationError as exc:
             report.problems.extend(_pydantic_problems(exc, (*path, i), rule=rule))
             continue
+        if len(kept) != i:
+            moved[(*path, len(kept))] = (*path, i)
         kept.append(rule)
     return kept
+
+
+def _moved_back(problem: Problem, moved: dict[tuple, tuple]) -> Problem:
+    for k in range(len(problem.path), 0, -1):
+        origin = moved.get(problem.path[:k])
+        if origin is not None:
+            return Problem(problem.code, problem.message, (*origin, *problem.path[k:]), problem.severity,
+                           problem.line, problem.column, problem.message_en)
+    return problem
 
 
 _MESSAGES = {

@@ -115,7 +115,7 @@ class _Checker:
         for rule, owner in self.rubric.rules():
             path = self.paths[rule.id]
             node = self.rubric.node(owner)
-            most = rule.max_points()
+            most = _single_max(rule)
             if node is not None and most is not None and most > node.max:
                 self.add("rule_exceeds_item", f"规则 {rule.id} 最多 {fmt(most)} 分，超过所属“{node.title}”的 {fmt(node.max)} 分",
                          path, en=f"rule {rule.id} worth {most} > item {node.max}")
@@ -242,6 +242,16 @@ class _Checker:
             for message in check_example(self.rubric, example, self.raw):
                 self.add("example_failed", f"算例 {example.id}：{message}", ("examples", i),
                          en=f"example {example.id} failed: {message}")
+
+
+def _single_max(rule: RuleBase) -> Decimal | None:
+    """What one application of a rule can move: per occurrence or per checklist item (or the rule's
+    own cap). Repeated deductions past an item's max are what "扣完为止" is for, not an error:
+    六必有 is 6 × 1 in a 5-point item."""
+    if rule.kind in ("per_occurrence", "checklist"):
+        cap = getattr(rule, "max", None)
+        return cap if cap is not None else rule.points
+    return rule.max_points()
 
 
 def _paths(rubric: Rubric) -> list[tuple[str, tuple]]:

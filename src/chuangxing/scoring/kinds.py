@@ -461,6 +461,7 @@ class Events(RuleBase):
     modifiers: list[Modifier] = []
     best_per_project: bool = False   # "同一项目受到不同层级表彰的不能累计，以最高分计"
     max: Points | None = Field(default=None, gt=0)
+    fixable: bool = False            # past events: nothing a branch can mend within the cycle
     label: ClassVar[str] = "事件扣分/加分"
     sentence: ClassVar[str] = (
         "逐个列出事件（表彰、问责、违反底线等），按类型计分，可按人次计、按项目取最高、按修饰折算（如会议交流减半）"

@@ -183,7 +183,8 @@ class _Checker:
                     self.add("unknown_category", f"星 {star.label} 对应的项目 {star.category} 不存在",
                              (*path, "stars", ti, "category"), en=f"unknown category {star.category}")
                 elif star.min is not None and star.min > category.max:
-                    self.add("unreachable_level", f"{star.label}要求 {fmt(star.min)} 分，而“{category.title}”最多 {fmt(category.max)} 分",
+                    self.add("unreachable_level",
+                             f"{star.label}要求 {fmt(star.min)} 分，而“{category.title}”最多 {fmt(category.max)} 分",
                              (*path, "stars", ti, "min"), en=f"star {star.label} unreachable")
         for ci, constraint in enumerate(self.rubric.constraints):
             self.expression(constraint.when, symbols, ("constraints", ci, "when"))

@@ -146,7 +146,8 @@ def _process(rubric: Rubric, process: Any, errors: list[FindingError]) -> dict[s
     out = {}
     for name, value in process.items():
         if name not in rubric.process_flags:
-            errors.append(_error("unknown_process_flag", f"本标准没有程序环节 {name}（可用：{'、'.join(rubric.process_flags) or '无'}）",
+            known = "、".join(rubric.process_flags) or "无"
+            errors.append(_error("unknown_process_flag", f"本标准没有程序环节 {name}（可用：{known}）",
                                  f"unknown process flag {name}", path=f"process.{name}"))
         elif not isinstance(value, bool):
             errors.append(_error("not_yes_no", f"程序环节 {name} 应为 true 或 false", f"{name} must be a boolean",

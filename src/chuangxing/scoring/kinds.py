@@ -14,6 +14,7 @@ every kind (a test checks it).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,7 +44,7 @@ def _number(raw: Any, *, what: str) -> Decimal:
     try:
         return to_points(raw)
     except (TypeError, ValueError):
-        raise InputError("not_a_number", f"{what}应为数字，收到 {raw!r}", f"{what} must be a number, got {raw!r}")
+        raise InputError("not_a_number", f"{what}应为数字，收到 {raw!r}", f"{what} must be a number, got {raw!r}") from None
 
 
 def _count(raw: Any) -> int:
@@ -291,7 +292,7 @@ class Banded(RuleBase):
     @model_validator(mode="after")
     def _bands_do_not_overlap(self) -> Banded:
         ordered = sorted(self.bands, key=lambda b: (b.from_ is not None, b.from_ or ZERO))
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if a.to is None or (b.from_ is not None and b.from_ < a.to):
                 raise ValueError(f"分段重叠：{a.describe()} 与 {b.describe()}")
         return self

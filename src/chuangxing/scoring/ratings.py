@@ -62,10 +62,13 @@ def _value(scheme: RatingScheme, context: dict[str, Any]) -> Decimal | None:
         return None
 
 
+def _at_least(value: Decimal | None, bound: Decimal, *, inclusive: bool) -> bool:
+    return value is not None and (value >= bound if inclusive else value > bound)
+
+
 def _reaches(level: Level, value: Decimal | None, context: dict[str, Any]) -> bool:
-    if level.min is not None:
-        if value is None or value < level.min or (value == level.min and not level.min_inclusive):
-            return False
+    if level.min is not None and not _at_least(value, level.min, inclusive=level.min_inclusive):
+        return False
     if level.when:
         try:
             return expressions.evaluate_bool(level.when, context)

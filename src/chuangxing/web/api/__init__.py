@@ -1,0 +1,1 @@
+"""The JSON API. Errors are ``{"error": {"code": ..., "message": ...}}`` with a stable code."""

@@ -1,0 +1,1 @@
+"""Pages, one module per domain; each view renders ``templates/<domain>/<view>.html``."""

@@ -1,0 +1,105 @@
+"""Settings come from the environment; production refuses to start without a real secret key."""
+
+import runpy
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+import chuangxing.settings
+
+GOOD_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
+ENV_NAMES = [
+    "CHUANGXING_ENV", "CHUANGXING_SECRET_KEY", "CHUANGXING_ALLOWED_HOSTS", "CHUANGXING_DEBUG",
+    "CHUANGXING_SSL_REDIRECT", "CHUANGXING_BEHIND_PROXY", "CHUANGXING_HSTS_SECONDS", "DATABASE_URL",
+]
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """Evaluate ``chuangxing/settings.py`` afresh under the given environment, as a dict."""
+
+    def load(**env: str) -> dict:
+        for name in ENV_NAMES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("CHUANGXING_DATA_DIR", str(tmp_path / "data"))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(chuangxing.settings.__file__)
+
+    return load
+
+
+def test_development_defaults(load_settings, tmp_path):
+    settings = load_settings()
+
+    assert settings["DEBUG"] is True
+    assert settings["SECRET_KEY"] == settings["DEVELOPMENT_SECRET_KEY"]
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["DATABASES"]["default"]["NAME"] == str(tmp_path / "data" / "chuangxing.sqlite3")
+    assert (tmp_path / "data").is_dir()
+    assert settings["LANGUAGE_CODE"] == "zh-hans"
+    assert settings["TIME_ZONE"] == "Asia/Shanghai"
+    assert settings["USE_TZ"] is True
+    assert "SESSION_COOKIE_SECURE" not in settings
+
+
+def test_database_url_is_read(load_settings):
+    settings = load_settings(DATABASE_URL="postgres://someone@db.example:5432/chuangxing")
+
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["NAME"], database["USER"]) == ("db.example", "chuangxing", "someone")
+
+
+def test_passwords_use_django_default_hashers(load_settings):
+    assert "PASSWORD_HASHERS" not in load_settings()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [None, "", chuangxing.settings.DEVELOPMENT_SECRET_KEY, "django-insecure-" + "x" * 60, "too-short"],
+    ids=["missing", "empty", "development-default", "insecure-prefix", "short"],
+)
+def test_production_refuses_a_missing_or_default_key(load_settings, key):
+    env = {"CHUANGXING_ENV": "production", "CHUANGXING_ALLOWED_HOSTS": "dj.example.cn"}
+    if key is not None:
+        env["CHUANGXING_SECRET_KEY"] = key
+
+    with pytest.raises(ImproperlyConfigured, match="CHUANGXING_SECRET_KEY"):
+        load_settings(**env)
+
+
+def test_production_refuses_missing_hosts(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="CHUANGXING_ALLOWED_HOSTS"):
+        load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY)
+
+
+def test_production_refuses_debug(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="CHUANGXING_DEBUG"):
+        load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY,
+                      CHUANGXING_ALLOWED_HOSTS="dj.example.cn", CHUANGXING_DEBUG="1")
+
+
+def test_production_is_secure(load_settings):
+    settings = load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY,
+                             CHUANGXING_ALLOWED_HOSTS="dj.example.cn, www.dj.example.cn")
+
+    assert settings["DEBUG"] is False
+    assert settings["SECRET_KEY"] == GOOD_KEY
+    assert settings["ALLOWED_HOSTS"] == ["dj.example.cn", "www.dj.example.cn"]
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert "SECURE_PROXY_SSL_HEADER" not in settings
+    assert settings["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
+
+
+def test_production_behind_a_proxy(load_settings):
+    settings = load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY,
+                             CHUANGXING_ALLOWED_HOSTS="dj.example.cn", CHUANGXING_BEHIND_PROXY="1",
+                             CHUANGXING_SSL_REDIRECT="0")
+
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert settings["SECURE_SSL_REDIRECT"] is False

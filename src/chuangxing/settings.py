@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "chuangxing.orgs",
+    "chuangxing.records",
     "chuangxing.web",
 ]
 

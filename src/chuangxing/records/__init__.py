@@ -1,0 +1,1 @@
+"""Branch records: organizational life with attendance, dues, study and tests, funds, checklists, archives."""

@@ -33,7 +33,7 @@ def test_sign_in_and_read_the_zhenjiang_table(member, browser_page, live_server,
     expect(page.locator(".site-header")).to_have_css("background-color", "rgb(179, 25, 29)")  # site.css loaded
     screenshot(page, "rubric-zhenjiang-2018")
 
-    page.get_by_role("link", name="评分标准库").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="评分标准库").click()
     expect(page.get_by_role("heading", name="评分标准库")).to_be_visible()
     expect(page.locator("table.library")).to_contain_text("镇江")
     screenshot(page, "rubric-library")

@@ -11,6 +11,7 @@ from typing import Any
 from chuangxing.rubric.problems import Report
 from chuangxing.rubric.schema import Example, Rubric
 from chuangxing.scoring.errors import FindingsInvalid
+from chuangxing.scoring.expressions import ExpressionError
 from chuangxing.scoring.points import fmt
 
 
@@ -43,6 +44,8 @@ def check_example(rubric: Rubric, example: Example, raw: dict) -> list[str]:
             got = sorted(exc.codes)
             return [] if got == sorted(expect.error_codes) else [f"应拒绝并报 {expect.error_codes}，实际报 {got}"]
         return [f"评分数据被拒绝：{exc.message_zh}"]
+    except ExpressionError as exc:   # e.g. a rating condition naming a scheme or flag that is not there
+        return [f"计分时表达式出错：{exc.message_zh}"]
     if expect.error_codes:
         return [f"应拒绝并报 {expect.error_codes}，实际却得出 {fmt(sheet.total)} 分"]
     return _compare(expect, sheet)

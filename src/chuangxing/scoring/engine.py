@@ -3,7 +3,7 @@
 >>> from chuangxing.rubric import load_rubric
 >>> sheet = score(load_rubric("zhenjiang-2018"), {"inputs": {"zj-org-1-a": 1}})
 >>> sheet.total, sheet.rating.label, sheet.rating.eligible_label, sheet.rating.pending
-(Decimal('99'), '三星', '四星', ['由市委直属党（工）委审核认定'])
+(Decimal('99'), '三星', '四星', ['四星由市委直属党（工）委审核认定'])
 
 Pure and deterministic: no clock, no database, no randomness. How a node is scored:
 

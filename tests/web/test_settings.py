@@ -1,6 +1,8 @@
 """Settings come from the environment; production refuses to start without a real secret key."""
 
+import re
 import runpy
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -103,3 +105,11 @@ def test_production_behind_a_proxy(load_settings):
 
     assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
     assert settings["SECURE_SSL_REDIRECT"] is False
+
+
+def test_readme_documents_every_environment_variable():
+    names = set(re.findall(r'"(CHUANGXING_[A-Z_]+|DATABASE_URL)"', Path(chuangxing.settings.__file__).read_text()))
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+    assert names, "settings.py reads no CHUANGXING_ variables?"
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []

@@ -199,5 +199,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"chuangxing": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "chuangxing": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Replaces Django's own console handler (DEBUG only), which would print every line twice.
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

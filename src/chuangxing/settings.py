@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "chuangxing.orgs",
     "chuangxing.records",
+    "chuangxing.assessments",
     "chuangxing.web",
 ]
 

@@ -1,0 +1,1 @@
+"""The assessment cycle: self-assessment, review, surveys, spot checks, publicity, rating, rectification."""

@@ -8,6 +8,7 @@
     chuangxing rubric diff OLD NEW [--json]
     chuangxing rubric export ID_OR_FILE [--format yaml|json] [-o FILE]
     chuangxing score ID_OR_FILE FINDINGS_FILE [--json] [--complete] [--param name=value ...]
+    chuangxing facts [--json | --markdown]
     chuangxing demo-server [--host 127.0.0.1] [--port 8000]
 
 Exit status: 0 done (a valid rubric, a scored branch), 1 refused (an invalid rubric, refused
@@ -22,9 +23,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from chuangxing.cli import facts as facts_commands
 from chuangxing.cli import rubric as rubric_commands
 from chuangxing.cli import score as score_commands
-from chuangxing.cli.common import USAGE, UsageError, log
+from chuangxing.cli.common import FAILED, USAGE, UsageError, log
 from chuangxing.cli.output import err
 
 
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     rubric_commands.register(commands)
     score_commands.register(commands)
+    facts_commands.register(commands)
     server = commands.add_parser("demo-server", help="启动演示服务器（SQLite，waitress）")
     server.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     server.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
@@ -52,9 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def demo_server(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
     from chuangxing.web.serve import run_demo_server
 
-    run_demo_server(args.host, args.port)
+    try:
+        run_demo_server(args.host, args.port)
+    except ImproperlyConfigured as exc:   # e.g. production mode: a known password is never served
+        err(str(exc))
+        log.warning("demo server refused: %s", exc)
+        return FAILED
     return 0
 
 
@@ -91,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:     # the reader went away (``chuangxing … | head``): stop quietly
         _silence_stdout()
         return 0
+    except Exception as exc:    # a bug: say so in Chinese; the traceback goes to the log with -v
+        err(f"内部错误：{type(exc).__name__}: {exc}（加 -v 查看详细信息）")
+        log.exception("internal error")
+        return FAILED
 
 
 def _silence_stdout() -> None:

@@ -10,6 +10,7 @@ from chuangxing.cli.common import FAILED, OK, load, log, parse_params
 from chuangxing.cli.output import emit_json, err, out, pad, signed, width
 from chuangxing.rubric.yamlio import YamlSyntaxError, read_data_file
 from chuangxing.scoring.errors import FindingsInvalid
+from chuangxing.scoring.expressions import ExpressionError
 from chuangxing.scoring.points import fmt
 from chuangxing.scoring.sheet import NodeScore, RatingResult, ScoreSheet
 from chuangxing.scoring.trace import Entry
@@ -38,6 +39,10 @@ def score_command(args: argparse.Namespace) -> int:
         sheet = score(rubric, data, complete=args.complete)
     except FindingsInvalid as exc:
         return _refused(exc, args)
+    except ExpressionError as exc:   # the rubric's own expressions (a rating condition) cannot be computed
+        err(f"计分失败：{exc.message_zh}（请用 chuangxing rubric check {args.ref} 检查标准文件）")
+        log.warning("scoring failed: %s", exc)
+        return FAILED
     if args.json:
         emit_json(sheet.to_dict())
     else:

@@ -340,3 +340,35 @@ def test_demo_server_runs_the_web_module(capsys, monkeypatch):
 def test_the_script_is_declared():
     [script] = entry_points(group="console_scripts", name="chuangxing")
     assert script.value == "chuangxing.cli.main:main"
+
+
+# -- facts, failures inside the engine -----------------------------------------------------------
+def test_facts(capsys):
+    from chuangxing.cli.facts import markdown
+    from chuangxing.facts.catalogue import FACTS
+
+    code, out, _ = run(capsys, "facts", "--json")
+    assert code == 0
+    assert [f["name"] for f in as_json(out)["facts"]] == list(FACTS)
+
+    code, out, _ = run(capsys, "facts", "--markdown")
+    assert code == 0 and out == markdown()
+
+    code, out, _ = run(capsys, "facts")
+    assert code == 0 and "six_musts_missing" in out
+
+
+def test_a_rating_condition_that_cannot_be_computed_is_reported(capsys, tmp_path, findings):
+    text = MINI.read_text(encoding="utf-8").split("examples:")[0].replace(
+        "requires: [four_star_confirmed]}", "requires: [four_star_confirmed], when: \"level['nope'] == 'x'\"}")
+    rubric = tmp_path / "when.yaml"
+    rubric.write_text(text, encoding="utf-8")
+
+    full = ("facts: {committee_required_missing: false, theme_days_held: 12, secretary_test_score: 95, term_overdue: false}\n"
+            "inputs: {a1: {points: 3, reason: 扎实}, a2: true}\n")
+    assert run(capsys, "rubric", "check", rubric)[0] == 0     # the checker cannot see it (nothing reaches 9 points here)
+
+    code, _, err = run(capsys, "score", rubric, findings(full))
+
+    assert code == 1
+    assert "计分失败" in err and "level['nope']" in err and "Traceback" not in err

@@ -27,11 +27,27 @@ def prepare_demo(*, verbosity: int = 1) -> bool:
     if getattr(settings, "PRODUCTION", False):
         raise ImproperlyConfigured("演示服务器不能在生产模式（CHUANGXING_ENV=production）下运行。")
     call_command("migrate", interactive=False, verbosity=verbosity)
+    _demo_city(verbosity=verbosity)
     users = get_user_model().objects
     if users.filter(username=DEMO_USERNAME).exists():
         return False
     users.create_superuser(username=DEMO_USERNAME, password=DEMO_PASSWORD, email="", first_name="演示管理员")
     return True
+
+
+DEMO_BRANCHES, DEMO_SEED = 60, 2026
+
+
+def _demo_city(*, verbosity: int) -> None:
+    """An empty database gets a small demo city (the same one every time)."""
+    from chuangxing.demo.city import build_demo_city
+    from chuangxing.orgs.models import Organization
+
+    if Organization.objects.exists():
+        return
+    stats = build_demo_city(branches=DEMO_BRANCHES, seed=DEMO_SEED)
+    if verbosity:
+        print(f"已生成演示数据：{stats.branches} 个党支部，{stats.members} 名党员，{stats.meetings} 次组织生活。")
 
 
 def run_demo_server(host: str = "127.0.0.1", port: int = 8000, *, threads: int = 8) -> None:

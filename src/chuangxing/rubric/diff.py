@@ -51,6 +51,8 @@ FIELD_NAMES = {
     "modifiers": "折算方式", "best_per_project": "同一项目只取最高层级", "covers": "涵盖的规则",
     "input_type": "输入类型", "blocks": "否决的评定方案",
 }
+_SUBFIELDS = {"document": "文件", "title": "标题", "truncated": "是否截断", "notes": "说明", "id": "编号",
+              "applies_to": "适用单位", "text": "原文", "factor": "倒扣倍数", "basis": "倒扣基数", "reading": "读法说明"}
 # Fields of the tree's rule dicts that are derived from others (not compared on their own).
 _DERIVED_RULE_FIELDS = {"id", "label", "max_points"}
 _LEVEL_FIELDS = {"label": "名称", "stars": "星数", "threshold": "分数门槛", "requires": "需经程序",
@@ -117,6 +119,16 @@ def show(value: Any) -> str:
     return dumps_json(value, indent=None)
 
 
+def _list_change(old: Any, new: Any) -> str:
+    """Two lists of sentences as what was added and removed; anything else as old → new."""
+    if not (isinstance(old, list) and isinstance(new, list) and all(isinstance(v, str) for v in old + new)):
+        return f"{show(old)} → {show(new)}"
+    added = [v for v in new if v not in old]
+    removed = [v for v in old if v not in new]
+    parts = [f"新增“{v}”" for v in added] + [f"删除“{v}”" for v in removed]
+    return "；".join(parts) if parts else "顺序调整"
+
+
 def _field(key: str, value: Any) -> str:
     """A rule field's value as a person reads it: bands, checklist items and event types spelled out."""
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
@@ -158,8 +170,17 @@ class _Differ:
     def metadata(self) -> None:
         for key, name in _METADATA_FIELDS.items():
             a, b = self.old.get(key), self.new.get(key)
-            if a != b:
-                self.add(METADATA, "changed", "metadata", key, f"{name}：{show(a)} → {show(b)}", key, a, b)
+            if a == b:
+                continue
+            if isinstance(a, dict) and isinstance(b, dict):     # source, variant, fraud: field by field
+                for sub in (*a, *(k for k in b if k not in a)):
+                    x, y = a.get(sub), b.get(sub)
+                    if x != y:
+                        label = _SUBFIELDS.get(sub, sub)
+                        self.add(METADATA, "changed", "metadata", f"{key}.{sub}", f"{name}的{label}：{_list_change(x, y)}",
+                                 f"{key}.{sub}", x, y)
+                continue
+            self.add(METADATA, "changed", "metadata", key, f"{name}：{show(a)} → {show(b)}", key, a, b)
         if self.old["id"] != self.new["id"]:
             self.add(METADATA, "changed", "metadata", "id", f"编号：{self.old['id']} → {self.new['id']}", "id",
                      self.old["id"], self.new["id"])

@@ -372,3 +372,16 @@ def test_a_rating_condition_that_cannot_be_computed_is_reported(capsys, tmp_path
 
     assert code == 1
     assert "计分失败" in err and "level['nope']" in err and "Traceback" not in err
+
+
+def test_points_that_are_not_numbers_are_problems_not_a_crash(capsys, tmp_path):
+    text = MINI.read_text(encoding="utf-8")
+    bad = tmp_path / "points.yaml"
+    bad.write_text(text.replace("扣3分, points: 3,", "扣3分, points: abc,").replace("points: 0.5,", "points: [1],"),
+                   encoding="utf-8")
+
+    code, out, err = run(capsys, "rubric", "check", bad)
+
+    assert code == 1 and "内部错误" not in err
+    assert "rules[0].points：应为数字，收到 'abc'" in out
+    assert "rules[1].points：应为数字，收到 [1]" in out

@@ -26,7 +26,18 @@ from chuangxing.scoring.errors import InputError
 from chuangxing.scoring.points import ZERO, fmt, to_points
 from chuangxing.scoring.trace import Entry
 
-Points = Annotated[Decimal, BeforeValidator(to_points)]
+
+def _points_field(value: Any) -> Decimal:
+    """``to_points`` for model fields. Its TypeErrors become ValueErrors: pydantic turns only those into a
+    validation problem with a path; a TypeError would escape the rubric checker as a traceback."""
+    try:
+        return to_points(value)
+    except (TypeError, ValueError):
+        hint = "（不接受二进制浮点数，请写成文字或 Decimal）" if isinstance(value, float) else ""
+        raise ValueError(f"应为数字，收到 {value!r}{hint}") from None
+
+
+Points = Annotated[Decimal, BeforeValidator(_points_field)]
 Effect = Literal["deduct", "award"]
 ABSENT = "absent"
 

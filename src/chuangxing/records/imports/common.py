@@ -1,0 +1,134 @@
+"""What the importers share: keyed look-ups in chunks, duplicate keys, the organization index, the diff.
+
+Every importer works the same way: read the existing rows for the file's keys (a few queries per
+kind, never one per row), report what is wrong, then compute the :class:`Changes` and write them
+with ``bulk_create`` / ``bulk_update`` in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from chuangxing.orgs.models import Organization, OrgKind
+from chuangxing.records.imports.problems import Counts, ImportProblem
+from chuangxing.records.imports.sheets import Row
+
+CHUNK = 2000          # keys per ``__in`` query (well under SQLite's and PostgreSQL's parameter limits)
+BATCH = 1000          # rows per bulk_create / bulk_update statement
+
+
+def fetch_in(queryset: models.QuerySet, field_name: str, keys: Iterable[Any]) -> Iterator[Any]:
+    """``queryset`` filtered on ``field_name__in=keys``, in chunks of :data:`CHUNK` keys."""
+    keys = list(keys)
+    for start in range(0, len(keys), CHUNK):
+        yield from queryset.filter(**{f"{field_name}__in": keys[start:start + CHUNK]})
+
+
+def unique_rows(rows: Iterable[Row], *, key: Callable[[Row], Hashable], fields: tuple[str, ...], label: str,
+                problems: list[ImportProblem]) -> dict[Hashable, Row]:
+    """The first row for each key; each later row with the same key is a ``duplicate_key`` problem.
+
+    Rows whose key fields could not be read are left out (their problem is already reported).
+    """
+    first: dict[Hashable, Row] = {}
+    for row in rows:
+        if not row.ok(*fields) or any(row[f] in (None, "") for f in fields):
+            continue
+        value = key(row)
+        if value in first:
+            shown = "、".join(str(v) for v in value) if isinstance(value, tuple) else value
+            problems.append(row.problem(fields[-1], "duplicate_key",
+                                        f"{label}“{shown}”在本文件中重复（第 {first[value].number} 行已有）",
+                                        f"duplicate key {value!r} (first at row {first[value].number})"))
+        else:
+            first[value] = row
+    return first
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+@dataclass
+class OrgIndex:
+    """Every organization by code and by id: one query, enough to check any reference in a file."""
+
+    by_code: dict[str, OrgInfo]
+    by_id: dict[int, OrgInfo]
+
+    @classmethod
+    def load(cls) -> OrgIndex:
+        infos = [OrgInfo(*values) for values in
+                 Organization.objects.order_by().values_list("id", "code", "name", "kind", "parent_id")]
+        return cls({o.code: o for o in infos}, {o.id: o for o in infos})
+
+    def branch(self, row: Row, field_name: str, problems: list[ImportProblem]) -> OrgInfo | None:
+        """The 党支部 ``row[field_name]`` names, or None with a problem."""
+        code = row[field_name]
+        org = self.by_code.get(code)
+        if org is None:
+            problems.append(row.problem(field_name, "unknown_org", f"党支部编码“{code}”不存在，请先导入组织",
+                                        f"no organization with code {code!r}"))
+            return None
+        if org.kind != OrgKind.BRANCH:
+            problems.append(row.problem(field_name, "wrong_org_kind",
+                                        f"“{code}”（{org.name}）是{OrgKind(org.kind).label}，不是党支部",
+                                        f"{code!r} is a {org.kind}, not a branch"))
+            return None
+        return org
+
+    def group(self, row: Row, field_name: str, branch: OrgInfo | None, problems: list[ImportProblem]) -> OrgInfo | None:
+        """The 党小组 ``row[field_name]`` names (None when empty), which must belong to ``branch``."""
+        code = row[field_name]
+        if not code or branch is None:
+            return None
+        org = self.by_code.get(code)
+        if org is None:
+            problems.append(row.problem(field_name, "unknown_org", f"党小组编码“{code}”不存在，请先导入组织",
+                                        f"no organization with code {code!r}"))
+        elif org.kind != OrgKind.PARTY_GROUP:
+            problems.append(row.problem(field_name, "wrong_org_kind",
+                                        f"“{code}”（{org.name}）是{OrgKind(org.kind).label}，不是党小组",
+                                        f"{code!r} is a {org.kind}, not a party group"))
+        elif org.parent_id != branch.id:
+            problems.append(row.problem(field_name, "group_not_in_branch",
+                                        f"党小组“{code}”不属于党支部“{branch.code}”（{branch.name}）",
+                                        f"group {code!r} is not under branch {branch.code!r}"))
+        else:
+            return org
+        return None
+
+
+@dataclass
+class Changes:
+    """What writing a kind will do: rows to create, rows to update (with their id), rows left as they are."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    create: list[dict[str, Any]] = field(default_factory=list)
+    update: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    unchanged: int = 0
+
+    def add(self, existing: dict[str, Any] | None, wanted: dict[str, Any]) -> None:
+        """Compare ``wanted`` (field → value) with ``existing`` (the stored values, with ``id``; None: new)."""
+        if existing is None:
+            self.create.append(wanted)
+        elif any(existing[f] != wanted[f] for f in self.fields):
+            self.update.append((existing["id"], wanted))
+        else:
+            self.unchanged += 1
+
+    def write(self) -> Counts:
+        created = self.model.objects.bulk_create([self.model(**values) for values in self.create], batch_size=BATCH)
+        self.model.objects.bulk_update([self.model(pk=pk, **values) for pk, values in self.update], list(self.fields),
+                                       batch_size=BATCH)
+        return Counts(created=len(created), updated=len(self.update), unchanged=self.unchanged)

@@ -40,13 +40,18 @@ def unique_rows(rows: Iterable[Row], *, key: Callable[[Row], Hashable], fields: 
             continue
         value = key(row)
         if value in first:
-            shown = "、".join(str(v) for v in value) if isinstance(value, tuple) else value
+            shown = "、".join(_shown(row, f) for f in fields)
             problems.append(row.problem(fields[-1], "duplicate_key",
                                         f"{label}“{shown}”在本文件中重复（第 {first[value].number} 行已有）",
                                         f"duplicate key {value!r} (first at row {first[value].number})"))
         else:
             first[value] = row
     return first
+
+
+def _shown(row: Row, field_name: str) -> str:
+    column = next(c for c in row.layout.spec.columns if c.field == field_name)
+    return str(column.cell.render(row[field_name]))
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class Assessment(models.Model):
     final_total = models.DecimalField("最终得分", max_digits=7, decimal_places=2, null=True, blank=True)
     sampled = models.BooleanField("被抽验", default=False)
     downgraded = models.BooleanField("抽验降级", default=False)
+    downgrade_reason = models.TextField("降级理由", blank=True)
     fraud_flags = models.JSONField("弄虚作假认定", default=list, blank=True)
     process = models.JSONField("程序环节", default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

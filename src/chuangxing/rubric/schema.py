@@ -277,7 +277,20 @@ class Rubric(_Model):
         return index
 
     def mode_of(self, node: Node) -> Mode:
-        return node.mode or self.mode
+        """A node's own mode, else its parent's, else the rubric's: a category set to ``award``
+        makes its indicators and items award-scored unless they say otherwise."""
+        modes = self.__dict__.get("_modes")
+        if modes is None:
+            modes = {}
+            for category in self.categories:
+                cmode = category.mode or self.mode
+                modes[category.id] = cmode
+                for indicator in category.indicators:
+                    imode = indicator.mode or cmode
+                    modes[indicator.id] = imode
+                    modes.update({item.id: item.mode or imode for item in indicator.items})
+            self.__dict__["_modes"] = modes
+        return modes.get(node.id, node.mode or self.mode)
 
     def scheme(self, scheme_id: str) -> RatingScheme | None:
         return next((s for s in self.ratings if s.id == scheme_id), None)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from chuangxing.facts.catalogue import fact_units
-from chuangxing.rubric.problems import ERROR, WARNING, Problem
+from chuangxing.rubric.problems import ERROR, WARNING, Problem, render_path
 from chuangxing.rubric.schema import Node, Rubric
 from chuangxing.scoring import expressions
 from chuangxing.scoring.kinds import AllOrNothing, RuleBase
@@ -34,6 +34,7 @@ def validate(rubric: Rubric, raw: dict, *, run_examples: bool = True) -> list[Pr
     checker.ids()
     checker.sums()
     checker.rules()
+    checker.adjustment_effects()
     checker.ratings()
     checker.source()
     if run_examples and not checker.errors():
@@ -46,7 +47,9 @@ class _Checker:
         self.rubric, self.raw = rubric, raw
         self.problems: list[Problem] = []
         self.units = fact_units({name: decl.unit for name, decl in rubric.facts.items()})
-        self.paths = dict(_paths(rubric))
+        self.paths: dict[str, tuple] = {}
+        for key, path in _paths(rubric):
+            self.paths.setdefault(key, path)
 
     def add(self, code: str, message: str, path: tuple, *, severity: str = ERROR, en: str = "") -> None:
         self.problems.append(Problem(code, message, path, severity, message_en=en or code))
@@ -56,11 +59,13 @@ class _Checker:
 
     # -- ids -------------------------------------------------------------------------------
     def ids(self) -> None:
-        seen = Counter(self.paths_keys())
-        for key, count in seen.items():
-            if count > 1:
-                self.add("duplicate_id", f"编号 {key} 重复出现 {count} 次（指标、分项、规则和否决项的编号须唯一）",
-                         self.paths[key], en=f"duplicate id {key}")
+        first: dict[str, tuple] = {}
+        for key, path in _paths(self.rubric):
+            if key in first:
+                where = render_path(first[key])
+                self.add("duplicate_id", f"编号 {key} 已在 {where} 使用过（指标、分项、规则和否决项的编号须唯一）",
+                         path, en=f"duplicate id {key}")
+            first.setdefault(key, path)
         for scheme in self.rubric.ratings:
             for level_id, count in Counter(level.id for level in scheme.levels).items():
                 if count > 1:
@@ -71,11 +76,6 @@ class _Checker:
             for item_id, count in ids.items():
                 if count > 1:
                     self.add("duplicate_id", f"{key} 中编号 {item_id} 重复", (key,), en=f"duplicate {key} id {item_id}")
-
-    def paths_keys(self) -> list[str]:
-        keys = [node.id for node, _ in self.rubric.nodes()]
-        keys += [rule.id for rule, _ in self.rubric.rules()]
-        return keys
 
     # -- points ----------------------------------------------------------------------------
     def sums(self) -> None:
@@ -132,6 +132,16 @@ class _Checker:
                 if self.rubric.scheme(scheme) is None:
                     self.add("unknown_scheme", f"否决项 {veto.id} 否决的评定方案 {scheme} 不存在",
                              (*self.paths[veto.id], "blocks"), en=f"unknown scheme {scheme}")
+
+    def adjustment_effects(self) -> None:
+        """A bonus only awards and a penalty only deducts: mixing them would cancel silently."""
+        for ai, adjustment in enumerate(self.rubric.adjustments):
+            wanted = "award" if adjustment.type == "bonus" else "deduct"
+            for ri, rule in enumerate(adjustment.rules):
+                if rule.effect != wanted:
+                    label = "加分（award）" if wanted == "award" else "扣分（deduct）"
+                    self.add("adjustment_effect", f"{adjustment.title}中的规则 {rule.id} 应为{label}",
+                             ("adjustments", ai, "rules", ri, "effect"), en=f"{rule.id}: effect must be {wanted}")
 
     def fact_binding(self, rule: RuleBase, path: tuple) -> None:
         if rule.fact is None:

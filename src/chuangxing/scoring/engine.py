@@ -217,11 +217,11 @@ class _Run:
         for rule in adjustment.rules:
             if rule.enabled:
                 entries.extend(self.evaluate(rule, adjustment.id, adjustment.cap) or ())
-        signed = sum((e.points for e in entries), ZERO)
-        raw = abs(signed)
+        # the validator makes every rule of a bonus award and every rule of a penalty deduct
+        raw = abs(sum((e.points for e in entries), ZERO))
         points = min(raw, adjustment.cap) if adjustment.cap is not None else raw
         if points != raw:
-            sign = Decimal(1) if signed < 0 else Decimal(-1)
+            sign = Decimal(-1) if adjustment.type == "bonus" else Decimal(1)
             entries.append(_system(CAP, adjustment.id, sign * (raw - points),
                                    f"{adjustment.title}以 {fmt(adjustment.cap)} 分为上限"))
         return AdjustmentScore(adjustment.id, adjustment.title, adjustment.type, adjustment.cap, raw, points, entries)

@@ -45,6 +45,14 @@ class NotAllowed(WorkflowError):
     code = "forbidden"
 
 
+class Refused(WorkflowError):
+    """A refusal whose code is named where it is raised: ``Refused("objections_open", "公示期间的异议尚未全部答复……")``."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str = ""):
+        self.code = code
+        super().__init__(message_zh, message_en or code)
+
+
 @dataclass(frozen=True)
 class Move:
     action: str

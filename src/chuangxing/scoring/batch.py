@@ -1189,9 +1189,8 @@ def columns_from_findings(plan: BatchPlan | Rubric, findings: Sequence[Mapping[s
     gather = _Gatherer(plan, n)
     for i, data in enumerate(findings):
         gather.branch(i, data)
-    if gather.errors:
-        raise FindingsInvalid(gather.errors)
     reader = _Reader(plan, n)
+    reader.errors = gather.errors             # every problem at once, as parse_findings does
     columns = Columns(n, fraud=gather.fraud, process=gather.process,
                       facts={name: gather.facts[name] for name in plan.expression_facts if name in gather.facts})
     for rule_id, spec in plan.rules.items():

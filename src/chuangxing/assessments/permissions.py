@@ -1,9 +1,15 @@
 """Who may do what where: roles are given on an organization and reach its whole subtree.
 
 >>> require(user, Role.REVIEWER, branch)           # raises NotAllowed (and audits it) when not
+>>> visible_assessments(user, cycle)               # the assessments ``user`` may read in ``cycle``
+>>> ensure_visible(user, assessment)               # NotAllowed (audited) when it is not among them
 
+Who reads what: a secretary their own branch; a reviewer and an admin their subtree; an inspector
+only the sampled assessments of its subtree (and those in rectification, which it re-inspects).
 A superuser is a work-committee admin everywhere. A refused attempt is written to the audit log
-with ``denied=True`` before the error is raised, so probing by URL or id guessing leaves a trace.
+with ``denied=True`` before the error is raised, so probing by URL or id guessing leaves a trace;
+the entry is attached to the error (``exc.audit_entry``) so a service whose transaction is rolled
+back can write it again (``services.service``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ from chuangxing.assessments.models import Role, RoleAssignment
 from chuangxing.assessments.workflow import NotAllowed
 from chuangxing.orgs.models import Organization
 
-__all__ = ["NotAllowed", "Role", "require", "roles_on", "scope_filter"]
+__all__ = ["NotAllowed", "Role", "can_see", "ensure_visible", "is_own_branch", "require", "roles_on", "scope_filter",
+           "visible_assessments"]
+
+# An inspector reads the sampled assessments, and those it re-inspects after rectification.
+INSPECTED_STATES = ("rectification", "reinspected")
 
 
 def _assignments(user) -> list[tuple[str, str]]:
@@ -42,12 +52,66 @@ def require(user, roles: str | Iterable[str], org: Organization, *, assessment=N
     for role in wanted:
         if role in held:
             return role
+    labels = "、".join(Role(r).label for r in wanted)
+    raise refused(user, f"没有权限：需要在“{org.name}”具有{labels}角色", f"user lacks {wanted} on org {org.pk}",
+                  assessment=assessment, target=f"org:{org.pk}", needed=[str(r) for r in wanted])
+
+
+def refused(user, message_zh: str, message_en: str, *, assessment=None, target: str = "", needed=None) -> NotAllowed:
+    """A NotAllowed carrying the audit entry (``denied=True``) written for it: ``raise refused(...)``."""
     from chuangxing.assessments.services import audit
 
-    audit(by=user, action="denied", assessment=assessment, target=f"org:{org.pk}",
-          new={"needed": [str(r) for r in wanted]}, denied=True)
-    labels = "、".join(Role(r).label for r in wanted)
-    raise NotAllowed(f"没有权限：需要在“{org.name}”具有{labels}角色", f"user lacks {wanted} on org {org.pk}")
+    entry = audit(by=user, action="denied", assessment=assessment, target=target, new={"needed": needed}, denied=True)
+    error = NotAllowed(message_zh, message_en)
+    error.audit_entry = entry
+    return error
+
+
+def is_own_branch(user, org: Organization) -> bool:
+    """Is ``user`` the secretary of ``org`` (or of a branch above it)? A secretary never reviews their own work."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    return any(role == Role.SECRETARY and org.path.startswith(path) for role, path in _assignments(user))
+
+
+def can_see(user, assessment) -> bool:
+    """May ``user`` read ``assessment``? The same rule as :func:`visible_assessments`, without a query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    path = assessment.branch.path
+    for role, scope in _assignments(user):
+        if not path.startswith(scope):
+            continue
+        if role != Role.INSPECTOR or assessment.sampled or assessment.state in INSPECTED_STATES:
+            return True
+    return False
+
+
+def visible_assessments(user, cycle) -> QuerySet:
+    """The assessments of ``cycle`` that ``user`` may read (see the module docstring for who reads what)."""
+    from chuangxing.assessments.models import Assessment
+
+    assessments = Assessment.objects.filter(cycle=cycle)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return assessments.none()
+    if user.is_superuser:
+        return assessments
+    query = Q(pk__in=[])
+    for role, path in _assignments(user):
+        scope = Q(branch__path__startswith=path)
+        if role == Role.INSPECTOR:
+            scope &= Q(sampled=True) | Q(state__in=INSPECTED_STATES)
+        query |= scope
+    return assessments.filter(query)
+
+
+def ensure_visible(user, assessment) -> None:
+    """NotAllowed (code ``forbidden``, audited) unless ``user`` may read ``assessment``."""
+    if not can_see(user, assessment):
+        raise refused(user, "没有权限查看该党支部的考评", f"user may not read assessment {assessment.pk}",
+                      assessment=assessment, target=f"assessment:{assessment.pk}", needed="read")
 
 
 def scope_filter(user, roles: Iterable[str], *, field: str = "") -> Q:

@@ -6,18 +6,25 @@
 >>> a = transition(assessment=a, action="submit", by=secretary)
 >>> sheet_of(a, stage="review").total
 
-Every write checks the role (scoped to the organization subtree), the state, the deadline and the
-version the caller read (a stale version is an :class:`EditConflict`: nothing is lost silently),
-and leaves an :class:`AuditEntry` with the old and new values and the reason.
+Every service first checks that the user may read the assessment at all (``permissions.ensure_visible``:
+a secretary their own branch, a reviewer its subtree, an inspector the sampled ones), then the role
+(scoped to the organization subtree; nobody reviews the branch they are secretary of), the state,
+the deadline and the version the caller read (a stale version is an :class:`EditConflict`: nothing
+is lost silently), and leaves an :class:`AuditEntry` with the old and new values and the reason.
+Refusals are audited too (``denied=True``), and that entry outlives the rolled-back transaction
+(:func:`service`).
+
+More services: ``evidence`` (files per indicator), ``sheets`` (the self-assessment pre-filled, review
+side by side, the gap report).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.db import transaction
@@ -36,7 +43,14 @@ from chuangxing.assessments.models import (
     Stage,
     State,
 )
-from chuangxing.assessments.workflow import EDITABLE, DeadlinePassed, EditConflict, IllegalTransition, move_for
+from chuangxing.assessments.workflow import (
+    EDITABLE,
+    DeadlinePassed,
+    EditConflict,
+    IllegalTransition,
+    NotAllowed,
+    move_for,
+)
 from chuangxing.orgs.models import Organization
 from chuangxing.rubric import library, yamlio
 from chuangxing.rubric.loader import _apply_extends, check_text
@@ -45,6 +59,31 @@ from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring import score
 from chuangxing.scoring.findings import parse_findings
 from chuangxing.scoring.sheet import ScoreSheet
+
+
+def service(func: Callable) -> Callable:
+    """``transaction.atomic`` for a service, keeping the audit entry of a refusal.
+
+    A refusal inside the transaction (``permissions.require``) writes its audit entry, then the
+    error rolls the transaction back, entry included; this writes it again outside.
+    """
+    atomic = transaction.atomic(func)
+
+    @wraps(func)
+    def run(*args, **kwargs):
+        try:
+            return atomic(*args, **kwargs)
+        except NotAllowed as exc:
+            entry = getattr(exc, "audit_entry", None)
+            broken = transaction.get_connection().needs_rollback     # inside a caller's atomic(savepoint=False)
+            if entry is not None and not broken and not AuditEntry.objects.filter(pk=entry.pk).exists():
+                exc.audit_entry = AuditEntry.objects.create(
+                    actor_id=entry.actor_id, action=entry.action, assessment_id=entry.assessment_id, target=entry.target,
+                    old=entry.old, new=entry.new, reason=entry.reason, denied=entry.denied)
+            raise
+
+    return run
+
 
 STAGE_ORDER = {"self": (Stage.SELF,), "review": (Stage.SELF, Stage.REVIEW),
                "inspection": (Stage.SELF, Stage.REVIEW, Stage.INSPECTION)}
@@ -92,7 +131,7 @@ def rubric_of(assessment: Assessment) -> Rubric:
 
 
 # -- opening a cycle ---------------------------------------------------------------------------
-@transaction.atomic
+@service
 def open_cycle(*, name: str, root: Organization, rubric_id: str, period_start: date, period_end: date, by,
                variants: Mapping[str, list[str]] | None = None, parameters: Mapping[str, Any] | None = None,
                **settings: Any) -> Cycle:
@@ -172,7 +211,7 @@ def sheet_of(assessment: Assessment, *, stage: str = "review") -> ScoreSheet:
     return score(rubric_of(assessment), findings_data(assessment, stage=stage))
 
 
-@transaction.atomic
+@service
 def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Mapping[str, Any]], version: int,
                   by, now=None) -> Assessment:
     """Save rule inputs at ``stage``: {rule_id: {"value": ..., "reason": "..."}}; a value of None clears one.
@@ -181,7 +220,7 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
     not fit; a stale ``version`` raises :class:`EditConflict`.
     """
     states, roles = EDITABLE[stage]
-    permissions.require(by, roles, assessment.branch, assessment=assessment)
+    _require_role(by, roles, assessment)
     _check_editable(assessment, stage, states, now=now)
     rubric = rubric_of(assessment)
     current = {f.rule_id: f for f in assessment.findings.filter(stage=stage)}
@@ -226,9 +265,24 @@ def _check_editable(assessment: Assessment, stage: str, states: tuple, *, now=No
 
 
 def _check_deadline(assessment: Assessment, *, now=None) -> None:
+    """The deadline binds the first submission: a branch submitted once (and returned) is not late."""
     due = assessment.cycle.self_assessment_due
-    if due is not None and (now or timezone.now()) > due and assessment.reopened_by_id is None:
-        raise DeadlinePassed("自评已过截止时间，须由管理员重新开放", "self-assessment deadline passed")
+    if assessment.submitted_at is not None or assessment.reopened_by_id is not None:
+        return
+    if due is not None and (now or timezone.now()) > due:
+        raise DeadlinePassed(f"自评已于{timezone.localtime(due):%Y年%m月%d日 %H:%M}截止，须由管理员重新开放",
+                             "self-assessment deadline passed")
+
+
+def _require_role(by, roles: tuple, assessment: Assessment) -> str:
+    """The user may read the assessment, holds one of ``roles`` on its branch, and does not judge their own branch."""
+    permissions.ensure_visible(by, assessment)
+    role = permissions.require(by, roles, assessment.branch, assessment=assessment)
+    if role != permissions.Role.SECRETARY and permissions.is_own_branch(by, assessment.branch):
+        raise permissions.refused(by, "不能审核、抽验或评定本人担任书记的党支部",
+                                  f"user is the secretary of {assessment.branch_id}", assessment=assessment,
+                                  target=f"assessment:{assessment.pk}", needed="independent")
+    return role
 
 
 def _bump_version(assessment: Assessment, version: int) -> None:
@@ -246,13 +300,14 @@ def _store_total(assessment: Assessment, stage: str) -> None:
 
 
 # -- facts overridden by a person --------------------------------------------------------------
-@transaction.atomic
+@service
 def override_fact(*, assessment: Assessment, name: str, value: Any, reason: str, version: int, by) -> FactValue:
+    permissions.ensure_visible(by, assessment)
     if not reason.strip():
         raise IllegalTransition(f"修改事实 {name} 须写明理由", "a fact override needs a reason")
     stage = Stage.SELF if assessment.state in (State.DRAFT, State.RETURNED) else Stage.REVIEW
     states, roles = EDITABLE[stage]
-    permissions.require(by, roles, assessment.branch, assessment=assessment)
+    _require_role(by, roles, assessment)
     _check_editable(assessment, stage, states)
     fact, _ = FactValue.objects.get_or_create(assessment=assessment, name=name)
     old = fact.value
@@ -269,42 +324,142 @@ def override_fact(*, assessment: Assessment, name: str, value: Any, reason: str,
 
 
 # -- moves ---------------------------------------------------------------------------------------
-@transaction.atomic
+@service
 def transition(*, assessment: Assessment, action: str, by, reason: str = "", version: int | None = None,
                now=None) -> Assessment:
+    """Make ``action`` (``workflow.MOVES``). Two people moving the same assessment at once: the later
+    one gets :class:`EditConflict` (the move is conditional on the state, and the version when given)."""
+    permissions.ensure_visible(by, assessment)
     move = move_for(action, assessment.state)
-    permissions.require(by, move.roles, assessment.branch, assessment=assessment)
+    _require_role(by, move.roles, assessment)
     if move.needs_reason and not reason.strip():
         raise IllegalTransition(f"“{move.label}”须写明理由", f"{action} needs a reason")
-    if action == "submit":
-        _check_deadline(assessment, now=now)
-        sheet = score(rubric_of(assessment), findings_data(assessment, stage="self"), complete=True)
-        assessment.self_total, assessment.submitted_at = sheet.total, now or timezone.now()
-    if action == "self_assess":
-        score(rubric_of(assessment), findings_data(assessment, stage="self"), complete=True)
+    fields = _move_fields(assessment, action, now=now)
     old = assessment.state
+    current = Assessment.objects.filter(pk=assessment.pk, state=old)
     if version is not None:
-        _bump_version(assessment, version)
-        assessment.version = version + 1
-    else:
-        Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
-        assessment.version += 1
+        current = current.filter(version=version)
+    if not current.update(version=F("version") + 1, state=move.target, updated_at=timezone.now(), **fields):
+        raise EditConflict(f"这份考评已被他人改动（不再是“{State(old).label}”或已保存过），请刷新后再操作",
+                           f"assessment {assessment.pk} moved or changed since it was read")
+    assessment.version = Assessment.objects.values_list("version", flat=True).get(pk=assessment.pk)
     assessment.state = move.target
-    assessment.save(update_fields=["state", "self_total", "submitted_at", "updated_at"])
+    for name, value in fields.items():
+        setattr(assessment, name, value)
     audit(by=by, action=action, assessment=assessment, target="state", old=old, new=move.target, reason=reason)
     return assessment
 
 
-@transaction.atomic
+def _move_fields(assessment: Assessment, action: str, *, now=None) -> dict[str, Any]:
+    """What a move writes besides the state: the checks it makes (a complete self-assessment, the
+    deadline) and the totals it fixes."""
+    if action == "self_assess":
+        score(rubric_of(assessment), findings_data(assessment, stage="self"), complete=True)
+    if action == "submit":
+        _check_deadline(assessment, now=now)
+        sheet = score(rubric_of(assessment), findings_data(assessment, stage="self"), complete=True)
+        return {"self_total": sheet.total, "submitted_at": now or timezone.now()}
+    if action == "approve":
+        return {"reviewed_total": sheet_of(assessment, stage="review").total}
+    return {}
+
+
+@service
 def reopen(*, assessment: Assessment, by, reason: str) -> Assessment:
     """Let a branch submit after the deadline (an admin's decision, recorded)."""
-    permissions.require(by, (permissions.Role.ADMIN,), assessment.branch, assessment=assessment)
+    _require_role(by, (permissions.Role.ADMIN,), assessment)
     if not reason.strip():
         raise IllegalTransition("重新开放须写明理由", "reopening needs a reason")
     assessment.reopened_by = by
     assessment.save(update_fields=["reopened_by", "updated_at"])
     audit(by=by, action="reopen", assessment=assessment, target="deadline", reason=reason)
     return assessment
+
+
+# -- reading one assessment, the report, fraud ---------------------------------------------------
+def get_assessment(*, pk: Any, by) -> Assessment:
+    """The assessment ``pk`` if ``by`` may read it. An unknown id and a forbidden one are the same
+    refusal (NotAllowed, audited): guessing ids tells nothing."""
+    assessment = Assessment.objects.select_related("cycle", "branch", "snapshot").filter(pk=pk).first() \
+        if str(pk).isdigit() else None
+    if assessment is None:
+        raise permissions.refused(by, "没有权限查看该党支部的考评", f"no assessment {pk!r} for this user",
+                                  target=f"assessment:{str(pk)[:40]}", needed="read")
+    permissions.ensure_visible(by, assessment)
+    return assessment
+
+
+@service
+def save_report(*, assessment: Assessment, text: str, passed_on: date | None, version: int, by) -> Assessment:
+    """The self-assessment report (自评报告) and the day the branch committee passed it; locked on submission."""
+    states, roles = EDITABLE[Stage.SELF]
+    _require_role(by, roles, assessment)
+    _check_editable(assessment, Stage.SELF, states)
+    _bump_version(assessment, version)
+    old = {"text": assessment.self_report, "passed_on": str(assessment.report_passed_on or "") or None}
+    Assessment.objects.filter(pk=assessment.pk).update(self_report=text, report_passed_on=passed_on)
+    audit(by=by, action="self_report", assessment=assessment, target="self_report", old=old,
+          new={"text": text, "passed_on": str(passed_on) if passed_on else None})
+    assessment.refresh_from_db()
+    return assessment
+
+
+# Who flags fraud in which state: the stage whose findings they may edit there.
+FRAUD_STAGES = (Stage.REVIEW, Stage.INSPECTION)
+
+
+@service
+def flag_fraud(*, assessment: Assessment, target: str, reason: str, version: int, by) -> Assessment:
+    """弄虚作假: the reviewer (under review) or inspector (sampled) flags an indicator or item; the
+    rubric's fraud policy then voids it and deducts double. A rubric without a fraud policy refuses
+    it (``FindingsInvalid``, code ``no_fraud_policy``), as does an unknown target or an empty reason.
+    Flagging a target again replaces its reason.
+    """
+    stage = _fraud_stage(assessment, by)
+    flag = {"target": str(target), "reason": reason.strip(), "stage": str(stage),
+            "by": by.pk, "at": timezone.now().isoformat(timespec="seconds")}
+    old = next((f for f in assessment.fraud_flags if f.get("target") == flag["target"]), None)
+    flags = [f for f in assessment.fraud_flags if f.get("target") != flag["target"]] + [flag]
+    trial = findings_data(assessment, stage=stage)
+    trial["fraud"] = flags
+    parse_findings(rubric_of(assessment), trial)        # the engine's refusals, before anything is written
+    _bump_version(assessment, version)
+    Assessment.objects.filter(pk=assessment.pk).update(fraud_flags=flags)
+    audit(by=by, action="flag_fraud", assessment=assessment, target=f"fraud:{flag['target']}",
+          old=old, new=flag, reason=flag["reason"])
+    assessment.refresh_from_db()
+    _store_total(assessment, stage)
+    return assessment
+
+
+@service
+def withdraw_fraud(*, assessment: Assessment, target: str, reason: str, version: int, by) -> Assessment:
+    """Take a fraud flag back (a mistaken flag), with a reason; the same people and states as flagging."""
+    stage = _fraud_stage(assessment, by)
+    if not reason.strip():
+        raise IllegalTransition("撤销弄虚作假认定须写明理由", "withdrawing a fraud flag needs a reason")
+    old = next((f for f in assessment.fraud_flags if f.get("target") == target), None)
+    if old is None:
+        raise IllegalTransition(f"{target} 没有弄虚作假认定，无可撤销", f"no fraud flag on {target}")
+    _bump_version(assessment, version)
+    flags = [f for f in assessment.fraud_flags if f.get("target") != target]
+    Assessment.objects.filter(pk=assessment.pk).update(fraud_flags=flags)
+    audit(by=by, action="withdraw_fraud", assessment=assessment, target=f"fraud:{target}", old=old, new=None,
+          reason=reason)
+    assessment.refresh_from_db()
+    _store_total(assessment, stage)
+    return assessment
+
+
+def _fraud_stage(assessment: Assessment, by) -> str:
+    permissions.ensure_visible(by, assessment)
+    for stage in FRAUD_STAGES:
+        states, roles = EDITABLE[stage]
+        if assessment.state in states:
+            _require_role(by, roles, assessment)
+            return stage
+    raise IllegalTransition(f"当前状态为“{State(assessment.state).label}”，不能认定弄虚作假（只能在审核中或抽验中）",
+                            f"fraud cannot be flagged in {assessment.state}")
 
 
 def audit(*, by, action: str, target: str = "", assessment: Assessment | None = None, old: Any = None,

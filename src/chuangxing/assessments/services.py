@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache, wraps
 from typing import Any
 
@@ -51,6 +51,7 @@ from chuangxing.assessments.workflow import (
     NotAllowed,
     move_for,
 )
+from chuangxing.facts.catalogue import fact_units
 from chuangxing.orgs.models import Organization
 from chuangxing.rubric import library, yamlio
 from chuangxing.rubric.loader import _apply_extends, check_text
@@ -102,6 +103,20 @@ def to_stored(value: Any) -> Any:
         return {str(k): to_stored(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_stored(v) for v in value]
+    return value
+
+
+NUMBER_UNITS = frozenset({"percent", "number"})
+
+
+def fact_from_stored(value: Any, unit: str | None) -> Any:
+    """A fact as stored → as the engine compares it: a percent or number fact stored as text is a Decimal
+    again (``funds_per_member < 100`` must not compare text with a number)."""
+    if isinstance(value, str) and unit in NUMBER_UNITS:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
     return value
 
 
@@ -202,7 +217,9 @@ def findings_data(assessment: Assessment, *, stage: str = "review") -> dict:
     rows = {(f.stage, f.rule_id): f.value for f in assessment.findings.all()}
     for layer in STAGE_ORDER[stage]:
         inputs.update({rule: value for (s, rule), value in rows.items() if s == layer})
-    facts = {fv.name: fv.value for fv in assessment.facts.all() if fv.value is not None}
+    units = fact_units({name: decl.unit for name, decl in rubric_of(assessment).facts.items()})
+    facts = {fv.name: fact_from_stored(fv.value, units.get(fv.name)) for fv in assessment.facts.all()
+             if fv.value is not None}
     return {"branch": assessment.branch.name, "facts": facts, "inputs": inputs,
             "fraud": list(assessment.fraud_flags) if stage != "self" else [], "process": dict(assessment.process)}
 
@@ -233,6 +250,7 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
         if stage != Stage.SELF and not str(change.get("reason") or "").strip():
             raise IllegalTransition(f"审核或抽验调整规则 {rule_id} 须写明理由", f"{rule_id}: adjustment needs a reason")
     trial = findings_data(assessment, stage=stage)
+    in_effect = dict(trial["inputs"])       # what each rule read before: this stage's finding, else an earlier stage's
     trial["inputs"].update(proposed)
     for rule_id in values:
         if rule_id not in proposed:
@@ -250,7 +268,7 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
                                                        "updated_by": by})
         if (old.value if old else None) != new_value:
             audit(by=by, action=f"finding_{stage}", assessment=assessment, target=f"finding:{rule_id}@{stage}",
-                  old=old.value if old else None, new=new_value, reason=change.get("reason") or "")
+                  old=in_effect.get(rule_id), new=new_value, reason=change.get("reason") or "")
     assessment.refresh_from_db()
     _store_total(assessment, stage)
     return assessment

@@ -146,12 +146,12 @@ def _read_limited(uploaded_file: Any, limit: int) -> bytes:
 
 def _too_large(limit: int) -> EvidenceRefused:
     if limit >= 1024 * 1024:
-        shown = f"{limit / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+        shown = f"{limit / 1024 / 1024:.1f}".removesuffix(".0") + " MB "
     elif limit >= 1024:
-        shown = f"{limit / 1024:.1f}".removesuffix(".0") + " KB"
+        shown = f"{limit / 1024:.1f}".removesuffix(".0") + " KB "
     else:
         shown = f"{limit} 字节"
-    return EvidenceRefused("evidence_too_large", f"文件超过 {shown} 的上限", f"file over {limit} bytes")
+    return EvidenceRefused("evidence_too_large", f"文件超过 {shown}的上限", f"file over {limit} bytes")
 
 
 # -- what a file is --------------------------------------------------------------------------------

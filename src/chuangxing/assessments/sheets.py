@@ -1,0 +1,205 @@
+"""What people read in an assessment: the self-assessment pre-filled, review side by side, the gap.
+
+>>> form = prefill(a, by=secretary)
+>>> [(r["rule"], r["source"], r["fact"], r["input"]) for r in form["rules"]][:2]
+[('zj-org-1-a', 'fact', 'members_not_managed', 0), ('zj-org-1-c', None, None, None)]
+>>> form["sheet"]["total"], form["what_would_it_take"]["target_label"]
+(Decimal('91'), '四星')
+>>> rows = review_view(a, by=reviewer)          # one row per indicator: self vs review, rules, facts, evidence
+>>> gap_report(cycle, by=admin)[0]               # the branches that claimed most above what review gave
+{'assessment': 7, 'branch': '…第3党支部', 'self_total': Decimal('96'), 'reviewed_total': Decimal('81'), 'gap': Decimal('15'), ...}
+
+A rule's input comes, as the engine takes it (:mod:`chuangxing.scoring.engine`), from a finding
+of the stage, else from its bound fact (``fact:``), else from its expression over facts (``when:``);
+``source`` says which (``finding``, ``fact``, ``expression``, ``rubric`` for a rule with no input,
+None: not assessed yet). Every function checks that ``by`` may read the assessment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from chuangxing.assessments import permissions
+from chuangxing.assessments.evidence import evidence_by_node
+from chuangxing.assessments.models import Assessment, Cycle, Stage
+from chuangxing.assessments.services import findings_data, rubric_of, to_stored
+from chuangxing.assessments.workflow import EDITABLE
+from chuangxing.facts.catalogue import fact_units
+from chuangxing.rubric.schema import Rubric
+from chuangxing.scoring import score
+from chuangxing.scoring.engine import MISSING, _Run
+from chuangxing.scoring.findings import parse_findings
+from chuangxing.scoring.kinds import RuleBase
+from chuangxing.scoring.sheet import ScoreSheet
+from chuangxing.scoring.whatif import what_would_it_take
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+class _Stage:
+    """One stage of one assessment scored once: the sheet, and per rule its input, source and points."""
+
+    def __init__(self, rubric: Rubric, assessment: Assessment, stage: str):
+        self.rubric, self.stage = rubric, stage
+        self.data = findings_data(assessment, stage=stage)
+        parsed = parse_findings(rubric, self.data)
+        self.sheet: ScoreSheet = score(rubric, parsed)
+        self._run = _Run(rubric, parsed)
+        self.points: dict[str, Decimal] = defaultdict(Decimal)
+        for node in self.sheet.nodes():
+            for entry in node.entries:
+                if entry.rule:
+                    self.points[entry.rule] += entry.points
+        for adjustment in self.sheet.adjustments:
+            for entry in adjustment.entries:
+                if entry.rule:
+                    self.points[entry.rule] += entry.points
+        self.vetoes = {hit.id: hit.reason for hit in self.sheet.vetoes}
+
+    def rule(self, rule: RuleBase) -> dict[str, Any]:
+        value, source = self._run.value(rule)
+        if value is MISSING:
+            value, source = None, None
+        fact = source.split(":", 1)[1] if source and source.startswith("fact:") else None
+        return {"input": to_stored(_plain(value)), "source": source.split(":", 1)[0] if source else None, "fact": fact,
+                "points": self.points.get(rule.id, Decimal(0)), "veto": self.vetoes.get(rule.id)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def facts_of(rule: RuleBase, known: set[str]) -> list[str]:
+    """The facts a rule reads: its bound fact and the facts its expression names."""
+    names = [rule.fact] if rule.fact else []
+    if rule.when:
+        names += [n for n in _NAME.findall(_QUOTED.sub("", rule.when)) if n in known and n not in names]
+    return names
+
+
+def _known_facts(rubric: Rubric) -> set[str]:
+    return set(fact_units({name: decl.unit for name, decl in rubric.facts.items()}))
+
+
+def _fact_rows(assessment: Assessment) -> dict[str, dict]:
+    return {fv.name: {"value": to_stored(fv.value), "computed": fv.computed, "override": fv.override,
+                      "reason": fv.override_reason, "overridden_by": fv.overridden_by_id}
+            for fv in assessment.facts.all()}
+
+
+# -- the self-assessment ---------------------------------------------------------------------------
+def prefill(assessment: Assessment, *, by) -> dict:
+    """The self-assessment form: every rule with its current input and where it comes from, the live
+    sheet (stage self), the evidence per indicator, and what it would take to reach the next level."""
+    permissions.ensure_visible(by, assessment)
+    rubric = rubric_of(assessment)
+    stage = _Stage(rubric, assessment, Stage.SELF)
+    facts = _fact_rows(assessment)
+    known = _known_facts(rubric)
+    findings = {f.rule_id: f for f in assessment.findings.filter(stage=Stage.SELF)}
+    rules = []
+    for rule, owner in rubric.rules():
+        if not rule.enabled:
+            continue
+        row = {"rule": rule.id, "owner": owner, "kind": rule.kind, "effect": rule.effect, "text": rule.text,
+               **stage.rule(rule), "facts": facts_of(rule, known), "reason": ""}
+        if rule.id in findings:
+            row["reason"] = findings[rule.id].reason
+        if rule.fact:
+            row["fact_value"] = facts.get(rule.fact, {}).get("value")
+        rules.append(row)
+    plan = what_would_it_take(rubric, stage.data)
+    states, roles = EDITABLE[Stage.SELF]
+    return {
+        "assessment": assessment.pk, "branch": assessment.branch.name, "state": assessment.state,
+        "version": assessment.version, "rubric": rubric.id, "rubric_version": rubric.version,
+        "editable": assessment.state in states and bool(permissions.roles_on(by, assessment.branch) & set(roles)),
+        "due": assessment.cycle.self_assessment_due, "report": assessment.self_report,
+        "report_passed_on": assessment.report_passed_on,
+        "rules": rules, "facts": facts, "unassessed": list(stage.sheet.unassessed),
+        "sheet": stage.sheet.to_dict(), "evidence": evidence_by_node(assessment),
+        "what_would_it_take": plan.to_dict() if plan else None,
+    }
+
+
+# -- review side by side ---------------------------------------------------------------------------
+def review_view(assessment: Assessment, *, by) -> list[dict]:
+    """One row per indicator (then one per 加分项/减分项, then the vetoes): self points and review
+    points, the gap, the requirement's wording, each rule's input at both stages with the reviewer's
+    reason, the facts used, the evidence and any fraud flag."""
+    permissions.ensure_visible(by, assessment)
+    rubric = rubric_of(assessment)
+    mine, theirs = _Stage(rubric, assessment, Stage.SELF), _Stage(rubric, assessment, Stage.REVIEW)
+    reviewed = {f.rule_id: f for f in assessment.findings.filter(stage=Stage.REVIEW)}
+    facts = _fact_rows(assessment)
+    known = _known_facts(rubric)
+    evidence = evidence_by_node(assessment)
+    fraud = defaultdict(list)
+    for flag in assessment.fraud_flags:
+        fraud[flag.get("target")].append(flag)
+
+    def rule_rows(rules: list[RuleBase]) -> list[dict]:
+        out = []
+        for rule in rules:
+            if not rule.enabled:
+                continue
+            finding = reviewed.get(rule.id)
+            out.append({"rule": rule.id, "text": rule.text, "self": mine.rule(rule), "review": theirs.rule(rule),
+                        "adjusted": finding is not None, "reason": finding.reason if finding else "",
+                        "by": finding.updated_by_id if finding else None})
+        return out
+
+    def row(level: str, node_id: str, title: str, mx, standard, rules: list[RuleBase], own: Decimal, other: Decimal,
+            parts: list[str]) -> dict:
+        names = sorted({n for rule in rules for n in facts_of(rule, known)})
+        return {"level": level, "id": node_id, "title": title, "max": mx, "standard": standard,
+                "self_points": own, "review_points": other, "gap": own - other, "rules": rule_rows(rules),
+                "facts": {n: facts.get(n) for n in names},
+                "evidence": [e for part in parts for e in evidence.get(part, [])],
+                "fraud": [f for part in parts for f in fraud.get(part, [])]}
+
+    rows = []
+    for category in rubric.categories:
+        if category.rules:           # 底线标准 and other rules on the category itself
+            own, other = mine.sheet.node(category.id), theirs.sheet.node(category.id)
+            rows.append({"category": category.id, "category_title": category.title, **row(
+                "category", category.id, category.title, category.max, category.standard, list(category.rules),
+                own.score, other.score, [category.id])})
+        for indicator in category.indicators:
+            rules = list(indicator.rules) + [r for item in indicator.items for r in item.rules]
+            own, other = mine.sheet.node(indicator.id), theirs.sheet.node(indicator.id)
+            rows.append({"category": category.id, "category_title": category.title, **row(
+                "indicator", indicator.id, indicator.title, indicator.max, indicator.standard, rules, own.score,
+                other.score, [indicator.id, *(item.id for item in indicator.items)])})
+    for adjustment, own, other in zip(rubric.adjustments, mine.sheet.adjustments, theirs.sheet.adjustments, strict=True):
+        sign = 1 if adjustment.type == "bonus" else -1
+        rows.append({"category": None, "category_title": None, **row(
+            adjustment.type, adjustment.id, adjustment.title, adjustment.cap, adjustment.text, list(adjustment.rules),
+            sign * own.points, sign * other.points, [adjustment.id])})
+    if rubric.vetoes:
+        rows.append({"category": None, "category_title": None, **row(
+            "vetoes", "vetoes", "否决项", None, None, list(rubric.vetoes), Decimal(0), Decimal(0), [])})
+    return rows
+
+
+# -- the gap across a cycle --------------------------------------------------------------------------
+def gap_report(cycle: Cycle, *, by) -> list[dict]:
+    """Self total against reviewed total, per branch ``by`` may read; the largest over-claim first
+    (branches not yet reviewed last, with ``gap`` None)."""
+    rows = []
+    assessments = permissions.visible_assessments(by, cycle).select_related("branch__parent").order_by("branch__path")
+    for a in assessments:
+        gap = a.self_total - a.reviewed_total if a.self_total is not None and a.reviewed_total is not None else None
+        rows.append({"assessment": a.pk, "branch": a.branch.name, "branch_id": a.branch_id,
+                     "committee": a.branch.parent.name if a.branch.parent else None, "state": a.state,
+                     "self_total": a.self_total, "reviewed_total": a.reviewed_total, "gap": gap})
+    rows.sort(key=lambda r: (r["gap"] is None, -(r["gap"] or 0)))
+    return rows

@@ -71,12 +71,15 @@ def test_tokens_are_shown_once_and_stored_only_as_hashes(world):
     assert not any(t in str(entry.new) for t in tokens)
 
 
-def test_typed_tokens_ignore_case_and_dashes(world):
-    survey, tokens = make(world, tokens=1)
+def test_typed_tokens_ignore_case_dashes_and_full_width(world):
+    survey, tokens = make(world, tokens=2)
+
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in tokens[1])         # typed with a Chinese IME
 
     answer(token=f"  {surveys.grouped(tokens[0]).lower()} ", answer=Choice.SATISFIED)
+    answer(token=f"{full_width[:5]}－{full_width[5:]}", answer=Choice.BASIC)
 
-    assert results(survey).counts[Choice.SATISFIED] == 1
+    assert results(survey).answered == 2
 
 
 # -- one vote per token, closing, unknown tokens ---------------------------------------------------

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -87,8 +88,9 @@ def new_token() -> str:
 
 
 def normalize_token(text: str) -> str:
-    """What a person typed, as stored: upper case, without spaces or dashes (``"k7m3q-9txwp"`` → ``"K7M3Q9TXWP"``)."""
-    return re.sub(r"[\s\-_.]", "", str(text or "")).upper()
+    """What a person typed, as stored: upper case, without spaces or dashes, full-width characters from a
+    Chinese keyboard made plain (``"k7m3q-9txwp"``, ``"Ｋ７Ｍ３Ｑ－９ＴＸＷＰ"`` → ``"K7M3Q9TXWP"``)."""
+    return re.sub(r"[\s\-_.]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
 
 
 def hash_token(token: str) -> str:

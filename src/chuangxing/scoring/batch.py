@@ -93,6 +93,13 @@ _RATING_SYMBOLS = ("total", "subtotal", "category", "flag", "level", "rank", "st
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+class _Unseen:
+    pass
+
+
+_UNSEEN = _Unseen()
+
+
 class _NotGiven:
     def __repr__(self) -> str:
         return "NOT_GIVEN"
@@ -135,6 +142,7 @@ class Columns:
     facts: dict[str, Any] = field(default_factory=dict)
     fraud: dict[str, Any] = field(default_factory=dict)
     process: dict[str, Any] = field(default_factory=dict)
+    resolved: bool = False      # inputs already hold the bound facts (columns_from_findings): skip them
 
 
 # -- the compiled rubric ------------------------------------------------------------------------
@@ -473,8 +481,27 @@ def _points_converter(rule: Any, scale: int, strict: bool) -> Callable[[Any], in
     return points
 
 
+_SCALARS = frozenset((int, bool, str, type(None)))
+
+
+def _key(x: Any) -> Any:
+    """A cheap hashable key for a list entry (None: do not cache)."""
+    if type(x) is list and not x:
+        return ("l", ())
+    try:
+        return _freeze(x)
+    except TypeError:
+        return None
+
+
 def _freeze(x: Any) -> Any:
     """A hashable key for a list entry (types kept apart: True is not 1), or TypeError."""
+    if type(x) in _SCALARS:
+        return (type(x), x)
+    if type(x) is list or type(x) is tuple:
+        return ("l", tuple(_freeze(v) for v in x))
+    if type(x) is dict:
+        return ("m", tuple(sorted((str(k), _freeze(v)) for k, v in x.items())))
     if isinstance(x, list | tuple):
         return ("l", tuple(_freeze(v) for v in x))
     if isinstance(x, Mapping):
@@ -553,14 +580,19 @@ def _per_distinct(symbols: Sequence[_Symbol], need: np.ndarray | None, n: int,
 class _Reader:
     """Turns one column (an array, a :class:`Column` or a list) into an :class:`_Input`, collecting problems."""
 
-    def __init__(self, plan: BatchPlan, n: int):
+    def __init__(self, plan: BatchPlan, n: int, index: np.ndarray | None = None):
         self.plan, self.n = plan, n
+        self.index = index                   # the branch of each position, when the column is a sparse part
         self.errors: list[FindingError] = []
+
+    def branch(self, i: int) -> int:
+        return int(self.index[i]) if self.index is not None else i
 
     def error(self, code: str, zh: str, en: str, path: str, rule: str | None = None) -> None:
         self.errors.append(FindingError(code, zh, en, rule=rule, path=path))
 
     def branch_error(self, i: int, exc: InputError, path: str, rule: str | None) -> None:
+        i = self.branch(i)
         self.error(exc.code, f"第 {i} 个支部 {path}：{exc.message_zh}", f"branch {i} {path}: {exc.message_en}",
                    f"branches[{i}].{path}", rule)
 
@@ -625,20 +657,17 @@ class _Reader:
     def _from_list(self, spec: _Rule | None, raw: Sequence, path: str, *, strict: bool) -> _Input | None:
         """Entry by entry with the rule kind's parser; equal entries are parsed once."""
         convert = _converter(spec, self.plan.scale, strict)
-        values, given, absent = np.zeros(self.n, I64), np.ones(self.n, bool), np.zeros(self.n, bool)
+        out, given, absent = [0] * self.n, np.ones(self.n, bool), np.zeros(self.n, bool)
         seen: dict[Any, tuple[int, Any]] = {}
         failed = 0
         for i, x in enumerate(raw):
             if x is NOT_GIVEN:
                 given[i] = False
                 continue
-            try:
-                key = _freeze(x)
-            except TypeError:
-                key = None
-            status, value = seen[key] if key in seen else _convert_one(convert, x)
+            key = _key(x)
+            status, value = found = seen.get(key) or _convert_one(convert, x)
             if status == _OK:
-                values[i] = value
+                out[i] = value
             elif status == _ABSENT_VALUE:
                 absent[i] = True
             else:
@@ -647,10 +676,10 @@ class _Reader:
                     self.branch_error(i, value, path, spec.rule.id if spec else None)
                 continue
             if key is not None:
-                seen[key] = (status, value)
+                seen[key] = found
         if failed:
             return None
-        return _Input(values, None if given.all() else given, absent if absent.any() else None)
+        return _Input(np.array(out, I64), None if given.all() else given, absent if absent.any() else None)
 
     def _check(self, spec: _Rule | None, found: _Input, path: str) -> _Input | None:
         """Vectorized checks of what only a column can get wrong: negative counts, out of range, overflow."""
@@ -666,7 +695,7 @@ class _Reader:
             bad &= found.given
         if not bad.any():
             return found
-        shown = ", ".join(str(i) for i in np.flatnonzero(bad)[:_SHOWN])
+        shown = ", ".join(str(self.branch(i)) for i in np.flatnonzero(bad)[:_SHOWN])
         self.error(code, f"{path}（第 {shown} 个支部）：{why}", f"{path}: branches {shown}: {code}", path,
                    spec.rule.id if spec else None)
         return None
@@ -676,12 +705,16 @@ def _fast_list(spec: _Rule | None, raw: Sequence, plan: BatchPlan) -> _Input | N
     """Lists of plain booleans or whole numbers, converted by numpy at once (None: go entry by entry)."""
     types = set(map(type, raw))
     form = spec.form if spec else "bool"
+    if form == "number" and types <= {int, Decimal} and raw:
+        column = _plain_list(raw, plan.scale)             # the engine reads these as Decimal(value) too
+        if column is not None and np.abs(column.values).max() <= plan.limit:
+            return _Input(column.values, None)
     plain = bool if form == "bool" else int
     if not types <= {plain, _NotGiven} or (form == "count" and spec.rule.kind != "per_occurrence") or form == "points":
         return None
     given = None
     if _NotGiven in types:
-        given = np.fromiter((x is not NOT_GIVEN for x in raw), bool, len(raw))
+        given = np.array([x is not NOT_GIVEN for x in raw], bool)
         raw = [0 if x is NOT_GIVEN else x for x in raw]
     try:
         values = np.array(raw, I64)
@@ -787,7 +820,7 @@ class _Prepared(_Reader):
         found = None
         if rule.id in columns.inputs:
             found = self.column(spec, columns.inputs[rule.id], f"inputs.{rule.id}")
-        if rule.fact and rule.fact in columns.facts and (found is None or found.given is not None):
+        if rule.fact and rule.fact in columns.facts and not columns.resolved and (found is None or found.given is not None):
             found = _fill(found, self.column(spec, columns.facts[rule.fact], f"facts.{rule.fact}"))
         if rule.when and (found is None or found.given is not None):
             found = _fill(found, self._when(spec, None if found is None else ~found.given))
@@ -835,6 +868,8 @@ def _fill(found: _Input | None, other: _Input | None) -> _Input | None:
     """``found`` where it is given, else ``other``."""
     if found is None or other is None:
         return found or other
+    if found.given is None:
+        return found
     pick = found.given
     given = None if other.given is None else pick | other.given
     absent = None
@@ -847,17 +882,11 @@ def _fill(found: _Input | None, other: _Input | None) -> _Input | None:
 
 def _fact_symbol(name: str, raw: Any, n: int, reader: _Reader) -> _Symbol | None:
     """A fact column as an expression symbol: numpy codes, and the engine's value for one branch."""
-    if isinstance(raw, Sequence) and not isinstance(raw, str | bytes) and not isinstance(raw, np.ndarray):
-        types = set(map(type, raw))
-        if types <= {bool, int, _NotGiven} and not {bool, int} <= types:
-            given = np.fromiter((x is not NOT_GIVEN for x in raw), bool, len(raw))
-            try:
-                raw = Column(np.array([0 if x is NOT_GIVEN else x for x in raw], bool if bool in types else I64),
-                             given=None if given.all() else given)
-            except OverflowError:
-                return _object_symbol(name, raw)
-        else:
+    if isinstance(raw, Sequence) and not isinstance(raw, str | bytes | np.ndarray):
+        column = _plain_list(raw, reader.plan.scale)
+        if column is None:
             return _object_symbol(name, raw)
+        raw = column
     column = raw if isinstance(raw, Column) else _from_array(np.asarray(raw))
     if len(column.values) != n or column.values.dtype.kind not in "biu":
         reader.error("not_exact", f"事实 {name} 的列应有 {n} 个整数、是/否或定点数", f"fact {name}: bad column", f"facts.{name}")
@@ -870,6 +899,30 @@ def _fact_symbol(name: str, raw: Any, n: int, reader: _Reader) -> _Symbol | None
         return _Symbol(name, codes, card, lambda i: bool(values[i]))
     one = Decimal(10 ** column.places)
     return _Symbol(name, codes, card, lambda i: Decimal(int(values[i])) / one)
+
+
+def _plain_list(raw: Sequence, scale: int) -> Column | None:
+    """A list of only booleans, or only numbers (int, Decimal), as a Column; None for anything else.
+
+    A number becomes Decimal again for the expression, as the engine's own context makes it.
+    """
+    types = set(map(type, raw)) - {_NotGiven}
+    given = np.array([x is not NOT_GIVEN for x in raw], bool) if _NotGiven in types or not raw else None
+    if types == {bool}:
+        return Column(np.array([x is True for x in raw], bool), given=given)
+    if not types <= {int, Decimal}:
+        return None
+    scaled: dict[Any, int] = {}
+    out = [0] * len(raw)
+    try:
+        for i, x in enumerate(raw):
+            if x is not NOT_GIVEN:
+                value = scaled.get(x)
+                out[i] = value if value is not None else scaled.setdefault(x, _scaled(x, scale))
+        values = np.array(out, I64)
+    except (_OffScale, OverflowError, TypeError):
+        return None
+    return Column(values, scale, given)
 
 
 def _object_symbol(name: str, raw: Sequence) -> _Symbol:
@@ -1180,8 +1233,9 @@ def columns_from_findings(plan: BatchPlan | Rubric, findings: Sequence[Mapping[s
     """Ordinary findings dicts (one per branch, as ``findings.py`` describes) → :class:`Columns`.
 
     Refuses (FindingsInvalid, every problem with ``branches[i]`` in its path) what ``parse_findings``
-    refuses; each rule's input is resolved as the engine does (the finding, else the bound fact; the
-    facts its ``when`` reads are passed on for :func:`score_batch` to evaluate).
+    refuses; each rule's input is resolved as the engine does (the finding, else the bound fact, which
+    is only read where the finding is missing; the facts a ``when`` reads are passed on for
+    :func:`score_batch` to evaluate).
     """
     if not isinstance(plan, BatchPlan):
         plan = compile_rubric(plan)
@@ -1189,26 +1243,65 @@ def columns_from_findings(plan: BatchPlan | Rubric, findings: Sequence[Mapping[s
     gather = _Gatherer(plan, n)
     for i, data in enumerate(findings):
         gather.branch(i, data)
-    reader = _Reader(plan, n)
-    reader.errors = gather.errors             # every problem at once, as parse_findings does
-    columns = Columns(n, fraud=gather.fraud, process=gather.process,
-                      facts={name: gather.facts[name] for name in plan.expression_facts if name in gather.facts})
+    errors = gather.errors                    # every problem at once, as parse_findings does
+    columns = Columns(n, fraud=gather.fraud, process=gather.process, resolved=True)
+    for name in plan.expression_facts:
+        if name in gather.facts:
+            columns.facts[name] = _scatter_fact(gather.facts[name], n, plan.scale)
     for rule_id, spec in plan.rules.items():
-        raw = gather.inputs.get(rule_id)
-        facts = gather.facts.get(spec.rule.fact) if spec.rule.fact else None
-        if raw is None:
-            raw = facts
-        elif facts is not None:
-            raw = [f if x is NOT_GIVEN else x for x, f in zip(raw, facts, strict=True)]
-        if raw is None:
-            continue
-        found = reader.column(spec, raw, f"inputs.{rule_id}", strict=True)
+        own = gather.inputs.get(rule_id)
+        fact = gather.facts.get(spec.rule.fact) if spec.rule.fact else None
+        parts = [(own, f"inputs.{rule_id}")] if own else []
+        if fact:
+            parts.insert(0, (_not_in(fact, own), f"facts.{spec.rule.fact}"))
+        found = None
+        for (index, values), path in parts:
+            reader = _Reader(plan, len(values), np.array(index, np.intp))
+            part = reader.column(spec, values, path, strict=True)
+            errors += reader.errors
+            found = _fill(_scatter(part, reader.index, n), found) if part is not None else found
         if found is not None:
             places = plan.scale if spec.form in ("number", "points") else 0
             columns.inputs[rule_id] = Column(found.values, places, found.given, found.absent)
-    if reader.errors:
-        raise FindingsInvalid(reader.errors)
+    if errors:
+        raise FindingsInvalid(errors)
     return columns
+
+
+def _not_in(fact: tuple[list, list], own: tuple[list, list] | None) -> tuple[list, list]:
+    """The fact's values for the branches that gave no finding of their own."""
+    if not own:
+        return fact
+    taken = set(own[0])
+    keep = [k for k, i in enumerate(fact[0]) if i not in taken]
+    return [fact[0][k] for k in keep], [fact[1][k] for k in keep]
+
+
+def _scatter(part: _Input, index: np.ndarray, n: int) -> _Input:
+    """A column over some branches → over all ``n`` (the others not given)."""
+    values, given = np.zeros(n, I64), np.zeros(n, bool)
+    values[index] = part.values
+    given[index] = True if part.given is None else part.given
+    absent = None
+    if part.absent is not None:
+        absent = np.zeros(n, bool)
+        absent[index] = part.absent
+    return _Input(values, None if given.all() else given, absent)
+
+
+def _scatter_fact(pairs: tuple[list, list], n: int, scale: int) -> Any:
+    """A fact an expression reads: a Column when its values are plain, else a list with NOT_GIVEN."""
+    index, values = pairs
+    column = _plain_list(values, scale)
+    if column is None:
+        out = [NOT_GIVEN] * n
+        for i, value in zip(index, values, strict=True):
+            out[i] = value
+        return out
+    full, given = np.zeros(n, column.values.dtype), np.zeros(n, bool)
+    full[index] = column.values
+    given[index] = True
+    return Column(full, column.places, None if given.all() else given)
 
 
 class _Gatherer:
@@ -1218,11 +1311,12 @@ class _Gatherer:
         self.plan, self.n = plan, n
         self.rubric = plan.rubric
         self.errors: list[FindingError] = []
-        self.inputs: dict[str, list] = {}
-        self.facts: dict[str, list] = {}
+        self.inputs: dict[str, tuple[list, list]] = {}      # rule id → (branches, values)
+        self.facts: dict[str, tuple[list, list]] = {}
         self.wanted = {spec.rule.fact for spec in plan.rules.values() if spec.rule.fact} | set(plan.expression_facts)
         self.fraud: dict[str, np.ndarray] = {}
         self.process: dict[str, np.ndarray] = {}
+        self.routes: dict[str, dict[Any, Any]] = {"inputs": {}, "facts": {}}
 
     def error(self, i: int, code: str, zh: str, en: str, path: str, rule: str | None = None) -> None:
         self.errors.append(FindingError(code, f"第 {i} 个支部：{zh}", f"branch {i}: {en}", rule=rule,
@@ -1248,20 +1342,32 @@ class _Gatherer:
         if not isinstance(values, Mapping):
             self.error(i, "not_a_mapping", f"{section} 应为键值映射", f"{section} must be a mapping", section)
             return
-        into = self.inputs if section == "inputs" else self.facts
+        routes = self.routes[section]
         for key, value in values.items():
-            if section == "inputs" and not self._known_rule(i, str(key)):
-                continue
-            if section == "facts":
-                if key not in self.plan.fact_units:
-                    self.error(i, "unknown_fact", f"未知的事实 {key}", f"unknown fact {key}", f"facts.{key}")
+            column = routes.get(key, _UNSEEN)
+            if column is _UNSEEN:
+                column = self._route(i, section, key)
+                if column is _UNSEEN:          # refused: checked (and reported) again in every branch
                     continue
-                if key not in self.wanted:
-                    continue
-            column = into.get(key)
-            if column is None:
-                column = into[key] = [NOT_GIVEN] * self.n
-            column[i] = value
+                routes[key] = column
+            if column is not None:
+                column[0](i)
+                column[1](value)
+
+    def _route(self, i: int, section: str, key: Any) -> Any:
+        """Where a key's values go: the appends of its (branches, values), None (a fact no rule reads), or _UNSEEN."""
+        if section == "inputs":
+            if not self._known_rule(i, str(key)):
+                return _UNSEEN
+            pairs = self.inputs.setdefault(str(key), ([], []))
+        elif key not in self.plan.fact_units:
+            self.error(i, "unknown_fact", f"未知的事实 {key}", f"unknown fact {key}", f"facts.{key}")
+            return _UNSEEN
+        elif key not in self.wanted:
+            return None
+        else:
+            pairs = self.facts.setdefault(key, ([], []))
+        return pairs[0].append, pairs[1].append
 
     def _known_rule(self, i: int, rule_id: str) -> bool:
         rule = self.rubric.rule(rule_id)
@@ -1305,7 +1411,9 @@ class _Gatherer:
             self.error(i, "not_a_mapping", "process 应为键值映射", "process must be a mapping", "process")
             return
         for name, value in process.items():
-            if name not in self.rubric.process_flags:
+            if (value is True or value is False) and name in self.process:
+                self.process[name][i] = value
+            elif name not in self.rubric.process_flags:
                 self.error(i, "unknown_process_flag", f"本标准没有程序环节 {name}", f"unknown process flag {name}",
                            f"process.{name}")
             elif not isinstance(value, bool):

@@ -140,3 +140,23 @@ def test_nobody_anonymous_reads_anything(world):
     assert not permissions.visible_assessments(None, world.cycle).exists()
     with pytest.raises(NotAllowed):
         prefill(world.assessment(world.a1), by=AnonymousUser())
+
+
+def test_allowed_actions_are_what_the_services_let_each_user_do(world):
+    from chuangxing.assessments.services import allowed_actions
+
+    a = world.submitted(world.a1)
+    assert allowed_actions(a, by=world.secretary_a1)["moves"] == []
+    assert [m["action"] for m in allowed_actions(a, by=world.reviewer_a)["moves"]] == ["start_review", "return"]
+    a = transition(assessment=a, action="start_review", by=world.reviewer_a)
+    offered = allowed_actions(a, by=world.reviewer_a)
+    assert [m["action"] for m in offered["moves"]] == ["return", "approve"] and offered["edits"] == ["review"]
+    assert offered["moves"][0]["needs_reason"] is True
+    grant(world.secretary_a1, Role.REVIEWER, world.committee_a)
+    assert allowed_actions(a, by=world.secretary_a1) == {"state": "under_review", "version": a.version, "moves": [],
+                                                         "edits": []}
+    with pytest.raises(NotAllowed):
+        allowed_actions(a, by=world.reviewer_b)
+    draft = world.assessment(world.a2)
+    assert allowed_actions(draft, by=world.secretary_a2)["edits"] == ["self"]
+    assert allowed_actions(draft, by=world.secretary_a2)["moves"][0]["service"] == "services.transition"

@@ -49,6 +49,7 @@ from chuangxing.assessments.workflow import (
     EditConflict,
     IllegalTransition,
     NotAllowed,
+    actions_from,
     move_for,
 )
 from chuangxing.facts.catalogue import fact_units
@@ -420,6 +421,28 @@ def save_report(*, assessment: Assessment, text: str, passed_on: date | None, ve
           new={"text": text, "passed_on": str(passed_on) if passed_on else None})
     assessment.refresh_from_db()
     return assessment
+
+
+# Moves made through another service than ``transition`` (the cycle-wide ones, and those with more to do).
+MOVE_SERVICES = {"sample": "sampling.draw_sample", "spot_check": "inspection.complete_inspection",
+                 "announce": "publicity.announce", "finalize": "publicity.finalize",
+                 "rectify": "lists.open_rectification", "reinspect": "lists.reinspect"}
+
+
+def allowed_actions(assessment: Assessment, *, by) -> dict:
+    """What ``by`` may do with ``assessment`` now: the moves (with the service that makes each) and
+    the stages of findings they may edit; for the buttons a page shows. NotAllowed when they may not
+    read it at all."""
+    permissions.ensure_visible(by, assessment)
+    held = permissions.roles_on(by, assessment.branch)
+    if permissions.is_own_branch(by, assessment.branch):
+        held &= {permissions.Role.SECRETARY.value}
+    moves = [{"action": m.action, "label": m.label, "target": str(m.target), "needs_reason": m.needs_reason,
+              "service": MOVE_SERVICES.get(m.action, "services.transition")}
+             for m in actions_from(assessment.state) if held & {str(r) for r in m.roles}]
+    edits = [str(stage) for stage, (states, roles) in EDITABLE.items()
+             if assessment.state in states and held & {str(r) for r in roles}]
+    return {"state": assessment.state, "version": assessment.version, "moves": moves, "edits": edits}
 
 
 # Who flags fraud in which state: the stage whose findings they may edit there.

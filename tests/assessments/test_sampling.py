@@ -172,9 +172,10 @@ def test_five_star_candidates_are_drawn_first_and_strata_are_committees(city_cyc
         a = Assessment.objects.get(pk=pk)
         assert a.process.get("five_star_preregistered") and a.reviewed_total >= 90
     strata, names = committees_of(cycle)
-    committees = set(Organization.objects.filter(kind__in=[OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH])
-                     .values_list("id", flat=True))
-    assert {s for _, s, _ in population} <= committees
+    parents = dict(Organization.objects.filter(kind=OrgKind.BRANCH).values_list("id", "parent_id"))
+    assert strata == parents                      # the demo city hangs every branch under a 党委 or 党总支
+    assert {names[s] for s in strata.values()} <= set(
+        Organization.objects.filter(kind__in=[OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH]).values_list("name", flat=True))
     draw = draw_sample(cycle=cycle, seed=None, by=admin)
     assert len(draw.seed) == 32                                    # generated and recorded
     assert candidates <= set(draw.sample) or len(draw.sample) < len(candidates)

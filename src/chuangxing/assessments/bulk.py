@@ -100,6 +100,7 @@ class _Row:
     process: dict
     facts: dict = field(default_factory=dict)
     layers: dict = field(default_factory=lambda: defaultdict(dict))
+    notes: dict = field(default_factory=dict)          # veto rule id → the reason written with its finding
 
     def findings(self) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
@@ -150,6 +151,12 @@ def load_rows(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterabl
         row = rows[pk]
         if _RANK[stage_] <= _RANK[row.stage]:
             row.layers[stage_][rule_id] = value
+    vetoes = {v.id for snap in cycle.snapshots.all() for v in rubric_of_snapshot(snap, cycle).vetoes}
+    notes = Finding.objects.filter(stage__in=layers, rule_id__in=sorted(vetoes), **related).exclude(reason="")
+    for pk, stage_, rule_id, reason in sorted(notes.values_list("assessment_id", "stage", "rule_id", "reason"),
+                                              key=lambda r: _RANK[r[1]]):
+        if _RANK[stage_] <= _RANK[rows[pk].stage]:
+            rows[pk].notes[rule_id] = reason
     return rows
 
 
@@ -203,11 +210,12 @@ def _from_sheet(rubric: Rubric, row: _Row, data: dict) -> Scored:
 
         name = Organization.objects.filter(assessments__pk=row.id).values_list("name", flat=True).first()
         raise ScoringFailed(f"“{name}”的评分数据无法计分：{exc}", f"assessment {row.id}: {exc}") from exc
-    return scored_from_sheet(rubric, sheet, assessment_id=row.id, stage=row.stage)
+    return scored_from_sheet(rubric, sheet, assessment_id=row.id, stage=row.stage, notes=row.notes)
 
 
-def scored_from_sheet(rubric: Rubric, sheet: ScoreSheet, *, assessment_id: int, stage: str) -> Scored:
-    """A sheet of the per-branch engine in the shape of :class:`Scored`."""
+def scored_from_sheet(rubric: Rubric, sheet: ScoreSheet, *, assessment_id: int, stage: str,
+                      notes: Mapping[str, str] | None = None) -> Scored:
+    """A sheet of the per-branch engine in the shape of :class:`Scored` (``notes``: the veto findings' reasons)."""
     schemes = {s.id: s for s in rubric.ratings}
     ratings = {}
     for r in sheet.ratings:
@@ -215,9 +223,23 @@ def scored_from_sheet(rubric: Rubric, sheet: ScoreSheet, *, assessment_id: int, 
         rank = (r.stars or 0) if scheme.kind == "per_category" else _rank(scheme, r.level)
         ratings[r.scheme] = Rated(r.scheme, r.level, r.label, r.stars, rank if r.level is not None else -1,
                                   r.eligible, tuple(r.blocked_by))
-    vetoes = [VetoReason(v.id, v.text, "" if v.reason in (_HOLDS, True) else str(v.reason), v.blocks)
-              for v in sheet.vetoes]
+    vetoes = [VetoReason(v.id, v.text, _words(v.reason, (notes or {}).get(v.id)), v.blocks) for v in sheet.vetoes]
     return Scored(assessment_id, stage, sheet.total, ratings, vetoes)
+
+
+def score_one(assessment: Assessment, *, stage: str = "review", sheet: ScoreSheet | None = None) -> Scored:
+    """One assessment with the per-branch engine, in the shape of :class:`Scored` (what the batch must equal)."""
+    from chuangxing.assessments.services import rubric_of, sheet_of
+
+    stage = _stage_of(stage, assessment.sampled)
+    sheet = sheet or sheet_of(assessment, stage=stage)
+    rubric = rubric_of(assessment)
+    layers = [str(s) for s in STAGE_ORDER[stage]]
+    notes = {}
+    for layer in layers:
+        notes.update(dict(assessment.findings.filter(stage=layer, rule_id__in=[v.id for v in rubric.vetoes])
+                          .exclude(reason="").values_list("rule_id", "reason")))
+    return scored_from_sheet(rubric, sheet, assessment_id=assessment.pk, stage=stage, notes=notes)
 
 
 def _rank(scheme: RatingScheme, level: str | None) -> int:
@@ -227,7 +249,7 @@ def _rank(scheme: RatingScheme, level: str | None) -> int:
 
 def _from_batch(rubric: Rubric, result: BatchResult, group: list[_Row], findings: list[dict]) -> dict[int, Scored]:
     totals = result.totals()
-    vetoes = _batch_vetoes(rubric, result, findings)
+    vetoes = _batch_vetoes(rubric, result, group, findings)
     made: dict[tuple, Rated] = {}       # equal results share one object: a city has few distinct ratings
     columns = []
     for scheme in rubric.ratings:
@@ -257,7 +279,8 @@ def _rated(scheme: RatingScheme, given: int, eligible: int, blocked: tuple[str, 
     return Rated(scheme.id, level.id, level.label, level.stars, given, reached.id)
 
 
-def _batch_vetoes(rubric: Rubric, result: BatchResult, findings: list[dict]) -> dict[int, list[VetoReason]]:
+def _batch_vetoes(rubric: Rubric, result: BatchResult, group: list[_Row], findings: list[dict]
+                  ) -> dict[int, list[VetoReason]]:
     """Branch index → the vetoes that hit it, with the words of the finding that made each one."""
     out: dict[int, list[VetoReason]] = defaultdict(list)
     for veto in rubric.vetoes:
@@ -265,18 +288,24 @@ def _batch_vetoes(rubric: Rubric, result: BatchResult, findings: list[dict]) -> 
         if hit is None or not hit.any():
             continue
         for i in hit.nonzero()[0].tolist():
-            out[i].append(VetoReason(veto.id, veto.text, _veto_words(veto, findings[i]), tuple(veto.blocks)))
+            words = _veto_words(veto, findings[i], group[i].notes.get(veto.id))
+            out[i].append(VetoReason(veto.id, veto.text, words, tuple(veto.blocks)))
     return out
 
 
-def _veto_words(veto, data: Mapping[str, Any]) -> str:
+def _veto_words(veto, data: Mapping[str, Any], note: str | None) -> str:
     raw = data["inputs"].get(veto.id)
     if raw is None and veto.fact:
         raw = data["facts"].get(veto.fact)
-    if raw is None:
-        return ""
     try:
-        words = veto.parse_input(raw)
+        words = veto.parse_input(raw) if raw is not None else None
     except InputError:
-        return ""
-    return "" if words in (None, _HOLDS) else str(words)
+        words = None
+    return _words(words, note)
+
+
+def _words(value: Any, note: str | None) -> str:
+    """What a veto says: the words of its finding (a text value), else the reason written with it, else nothing."""
+    if isinstance(value, str) and value != _HOLDS:
+        return value
+    return (note or "").strip()

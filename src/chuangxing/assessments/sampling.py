@@ -48,14 +48,13 @@ from decimal import Decimal
 from fractions import Fraction
 from random import Random
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from chuangxing.assessments import permissions
 from chuangxing.assessments.bulk import rubric_of_snapshot, score_assessments
 from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, Role, SampleDraw, State
-from chuangxing.assessments.services import audit
+from chuangxing.assessments.services import audit, service
 from chuangxing.assessments.workflow import EditConflict, WorkflowError, move_for
 from chuangxing.orgs.models import Organization, OrgKind
 from chuangxing.rubric.schema import Rubric
@@ -173,7 +172,7 @@ def population_of(cycle: Cycle) -> list[tuple[int, int, bool]]:
 
 
 # -- the service --------------------------------------------------------------------------------
-@transaction.atomic
+@service
 def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
     """Draw the spot-check sample of ``cycle``'s reviewed assessments and move them to ``sampled``."""
     move = move_for("sample", State.REVIEWED)

@@ -268,7 +268,8 @@ class BatchPlan:
             if isinstance(rule, AllOrNothing):
                 covered = rule.covers or [r.id for r in node.rules if r.effect == "award" and r.kind not in (
                     "all_or_nothing", "zero_if")]
-                spec.gates.append((_Rule(rule, "", 1, None, {}), tuple(covered)))
+                disabled = {r.id for r in node.rules if not r.enabled}      # not parts to be earned (engine._unmet)
+                spec.gates.append((_Rule(rule, "", 1, None, {}), tuple(c for c in covered if c not in disabled)))
             elif isinstance(rule, ZeroIf):
                 spec.gates.append((self._rule(rule), ()))
             else:
@@ -1090,7 +1091,7 @@ class _BatchRun:
 
     def gate(self, gate: _Rule, covered: tuple[str, ...], running: np.ndarray) -> np.ndarray:
         active = running > 0                  # the engine stops at the first gate that finds 0
-        if covered:
+        if isinstance(gate.rule, AllOrNothing):
             unmet = np.zeros(self.n, bool)
             for rule_id in covered:
                 unmet |= self.unmet(rule_id)

@@ -191,6 +191,8 @@ class _Run:
         unmet = []
         for rule_id in covered:
             rule = self.rubric.rule(rule_id)
+            if rule is not None and not rule.enabled:   # switched off by a reading: not a part to be earned
+                continue
             full = rule.max_points() if rule is not None else None
             got = self.rule_points.get(rule_id)
             if got is None or got <= 0 or (full is not None and got < full):

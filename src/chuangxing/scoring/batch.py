@@ -2,12 +2,12 @@
 
 For city-wide what-ifs ("change a threshold, see the distribution move"): compile the rubric once,
 hand over the findings as columns (one array per rule or fact, one entry per branch), and get every
-branch's total, category, indicator and item scores, vetoes and rating levels back as arrays.
+branch's total, category, indicator and item scores, vetoes and rating levels back as arrays::
 
->>> plan = compile_rubric(load_rubric("zhenjiang-2018"))        # once per rubric (and parameters)
->>> result = score_batch(plan, columns_from_findings(plan, list_of_findings_dicts))
->>> result.totals()[:2], result.rating_ids()[:2]
-([Decimal('99'), Decimal('87')], ['three', 'three'])
+    plan = compile_rubric(load_rubric("zhenjiang-2018"))        # once per rubric (and parameters)
+    result = score_batch(plan, columns_from_findings(plan, list_of_findings_dicts))
+    result.totals()[:2], result.rating_ids()[:2]    # ([Decimal('99'), Decimal('87')], ['three', 'three'])
+    result.scores("zj-sys-1"), result.vetoed        # one indicator for every branch; who is vetoed
 
 Design
 ------

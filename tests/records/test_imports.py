@@ -475,3 +475,37 @@ def test_run_import_and_run_template(members, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "未导入任何数据" in err and "【坏.csv】第 2 行 B 列（月份）：月份“2026/03”应写成 YYYY-MM" in err
     assert run_import(good, "nonsense") == 1 and run_template("nonsense", out) == 1
+
+
+def test_every_problem_code_is_documented():
+    import re
+
+    import chuangxing.records.imports.problems as problems_module
+
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(problems_module.__file__).parent.glob("*.py"))
+    patterns = [r'(?:ImportProblem|refuse|Invalid)\(\s*"([a-z_]+)"', r'\.problem\(\s*(?:"[a-z_]+"|[\w.\[\]-]+),\s*"([a-z_]+)"']
+    codes = {code for pattern in patterns for code in re.findall(pattern, source)}
+    assert {"formula", "zip_ratio", "duplicate_key", "required", "bad_date", "parent_cycle"} <= codes   # the patterns work
+    documented = set(re.findall(r"[a-z_]+", problems_module.__doc__))
+    assert codes <= documented, sorted(codes - documented)
+
+
+def test_upload_as_a_file_object_and_formulas_elsewhere_in_the_workbook(members, tmp_path):
+    book = openpyxl.load_workbook(io.BytesIO(workbook("dues", {"党费": [["M001", "2026-04", 5, 5, None]]})))
+    book["说明"]["H1"] = "=1+1"        # a formula outside the data: the cell-by-cell path, same result
+    data = io.BytesIO()
+    book.save(data)
+    result = import_file(io.BytesIO(data.getvalue()), kind="dues", filename="上传.xlsx")
+    assert result.ok and result.source == "上传.xlsx" and result.counts["dues"].created == 1
+
+
+def test_meetings_workbook_without_attendance_sheet(members, tmp_path):
+    book = openpyxl.load_workbook(io.BytesIO(workbook("meetings", {"会议": [["H1", "B1", "支委会", "2026-02-02", "", "", ""]]})))
+    del book["出勤"]
+    data = io.BytesIO()
+    book.save(data)
+    result = import_file(save(tmp_path, "会议.xlsx", data.getvalue()), kind="meetings")
+    assert result.ok and result.counts["meetings"].created == 1 and "attendance" not in result.counts
+    del book["会议"]
+    book.save(data := io.BytesIO())
+    assert only(import_file(save(tmp_path, "缺.xlsx", data.getvalue()), kind="meetings"), "missing_sheet").sheet == "会议"

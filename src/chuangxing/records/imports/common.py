@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 
 from chuangxing.orgs.models import Organization, OrgKind
 from chuangxing.records.imports.problems import Counts, ImportProblem
@@ -115,25 +115,50 @@ class OrgIndex:
 
 @dataclass
 class Changes:
-    """What writing a kind will do: rows to create, rows to update (with their id), rows left as they are."""
+    """What writing a kind will do: rows to create, rows to update (by the fields that changed), rows left as they are."""
 
     model: type[models.Model]
     fields: tuple[str, ...]
     create: list[dict[str, Any]] = field(default_factory=list)
-    update: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    update: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     unchanged: int = 0
 
     def add(self, existing: dict[str, Any] | None, wanted: dict[str, Any]) -> None:
         """Compare ``wanted`` (field → value) with ``existing`` (the stored values, with ``id``; None: new)."""
         if existing is None:
             self.create.append(wanted)
-        elif any(existing[f] != wanted[f] for f in self.fields):
-            self.update.append((existing["id"], wanted))
+            return
+        changed = tuple(f for f in self.fields if existing[f] != wanted[f])
+        if changed:
+            self.update.setdefault(changed, []).append((existing["id"], wanted))
         else:
             self.unchanged += 1
 
     def write(self) -> Counts:
         created = self.model.objects.bulk_create([self.model(**values) for values in self.create], batch_size=BATCH)
-        self.model.objects.bulk_update([self.model(pk=pk, **values) for pk, values in self.update], list(self.fields),
-                                       batch_size=BATCH)
-        return Counts(created=len(created), updated=len(self.update), unchanged=self.unchanged)
+        for changed, rows in self.update.items():
+            update_rows(self.model, changed, rows)
+        return Counts(created=len(created), updated=sum(len(rows) for rows in self.update.values()), unchanged=self.unchanged)
+
+
+def update_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """``UPDATE … SET fields … WHERE id = %s`` for each row through ``executemany``.
+
+    Django's ``bulk_update`` builds one ``CASE WHEN id = … THEN …`` per field over the whole batch,
+    which the database evaluates row by row: 100,000 changed rows took minutes. A prepared statement
+    run many times (psycopg pipelines it, SQLite reuses it) takes seconds, as long as it sets only the
+    fields that changed (setting an unchanged key or foreign key column still costs its index and
+    constraint checks: 60 times slower on SQLite). Values go through each field's ``get_db_prep_save``,
+    as the ORM would.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in columns)} "
+           f"WHERE {quote(model._meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, [[f.get_db_prep_save(values[f.name] if f.name in values else values[f.attname], connection)
+                                      for f in columns] + [pk] for pk, values in rows[start:start + BATCH]])

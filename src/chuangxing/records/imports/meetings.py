@@ -16,7 +16,7 @@ from typing import Any
 
 from chuangxing.orgs.models import Member
 from chuangxing.records.imports.columns import Choice, Code, Column, DateCell, SheetSpec, Text, text_length
-from chuangxing.records.imports.common import BATCH, CHUNK, Changes, OrgIndex, fetch_in, unique_rows
+from chuangxing.records.imports.common import BATCH, CHUNK, Changes, OrgIndex, fetch_in, unique_rows, update_rows
 from chuangxing.records.imports.problems import Counts, ImportProblem
 from chuangxing.records.imports.sheets import Row
 from chuangxing.records.models import Attendance, Meeting, MeetingKind, Presence
@@ -148,13 +148,13 @@ def _write_attendance(presence: dict[int, dict[int, str]]) -> Counts:
         if wanted is None:
             remove.append(pk)
         elif wanted != status:
-            update.append(Attendance(pk=pk, presence=wanted))
+            update.append((pk, {"presence": wanted}))
         else:
             counts.unchanged += 1
     create = [Attendance(meeting_id=m, member_id=member, presence=status) for m, members in presence.items()
               for member, status in members.items() if (m, member) not in seen]
     Attendance.objects.bulk_create(create, batch_size=BATCH)
-    Attendance.objects.bulk_update(update, ["presence"], batch_size=BATCH)
+    update_rows(Attendance, ("presence",), update)
     for start in range(0, len(remove), CHUNK):
         Attendance.objects.filter(pk__in=remove[start:start + CHUNK]).delete()
     counts.created, counts.updated, counts.removed = len(create), len(update), len(remove)

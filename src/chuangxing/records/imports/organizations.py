@@ -21,7 +21,7 @@ from typing import Any
 
 from chuangxing.orgs.models import BranchType, Organization, OrgKind
 from chuangxing.records.imports.columns import Choice, Code, Column, DateCell, SheetSpec, Text, text_length
-from chuangxing.records.imports.common import BATCH, unique_rows
+from chuangxing.records.imports.common import BATCH, unique_rows, update_rows
 from chuangxing.records.imports.problems import Counts, ImportProblem
 from chuangxing.records.imports.sheets import Row
 
@@ -187,7 +187,7 @@ class Plan:
                     _move(stored["id"], parent_id)
                     moved = True
                 if stored["parent_id"] != parent_id or any(stored[f] != wanted[f] for f in FIELDS):
-                    updates.append(Organization(pk=stored["id"], **wanted))
+                    updates.append((stored["id"], wanted))
                 else:
                     counts.unchanged += 1
             if moved:
@@ -195,7 +195,7 @@ class Plan:
                 paths = {code: (path, d) for code, path, d in stored}
             _create(new, ids, paths)
             counts.created += len(new)
-        Organization.objects.bulk_update(updates, list(FIELDS), batch_size=BATCH)
+        update_rows(Organization, FIELDS, updates)
         counts.updated = len(updates)
         return {"organizations": counts}
 
@@ -216,4 +216,4 @@ def _create(new: list[Organization], ids: dict[str, int], paths: dict[str, tuple
         org.path, org.depth = f"{parent_path}{org.pk:06d}/", parent_depth + 1
         ids[org.code] = org.pk
         paths[org.code] = (org.path, org.depth)
-    Organization.objects.bulk_update(new, ["path", "depth"], batch_size=BATCH)
+    update_rows(Organization, ("path", "depth"), [(org.pk, {"path": org.path, "depth": org.depth}) for org in new])

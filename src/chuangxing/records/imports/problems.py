@@ -6,6 +6,24 @@ A problem reads like this (Chinese for the person fixing the file, English for t
     members: sheet 党员 row 5 column F (入党日期): bad_date: date '2024-13-01' not understood
 
 A problem about the whole file has no sheet; one about a sheet's header has row 1.
+
+The codes (stable; tests and programs use them, people read the message)::
+
+    the file, refused before it is read (nothing else is reported)
+      file_too_large  not_found  bad_suffix  old_xls  not_xlsx  not_csv  encrypted
+      zip_entries  zip_too_large  zip_ratio  xml_declarations          hostile or broken workbooks
+      bad_encoding  not_text  bad_csv                                   CSV that cannot be decoded
+      too_many_rows  too_many_columns                                   past Limits.max_rows / max_columns
+    the sheets and their headers (then the rows are not checked)
+      missing_sheet  missing_header  unknown_header  duplicate_header
+    cells
+      formula  headerless_column  required  too_long  bad_text  bad_code
+      bad_date  bad_month  bad_choice  bad_amount  negative_amount
+    rows against each other and the database
+      duplicate_key  unknown_org  wrong_org_kind  group_not_in_branch  parent_cycle
+      member_in_other_branch  date_order  unknown_meeting  unknown_member
+    writing
+      write_failed   the database refused the rows (another import at the same time): nothing written
 """
 
 from __future__ import annotations

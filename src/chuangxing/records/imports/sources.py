@@ -41,6 +41,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls and encrypted workbook
 _ZIP_MAGIC = b"PK\x03\x04"
 _XML_DECLARATIONS = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_ROOT = re.compile(r"<[A-Za-z_]")
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")   # <f>, <f t="shared" ...>, <x:f/>; not <formula1>
 _HEAD = 64 * 1024
 
 
@@ -91,8 +92,11 @@ def read_source(file: BinaryIO, *, filename: str, specs: tuple[SheetSpec, ...], 
 
 # -- xlsx -----------------------------------------------------------------------------------
 
-def check_zip(file: BinaryIO, limits: Limits) -> None:
-    """Refuse a zip that would inflate past the limits or carries XML declarations; leaves ``file`` at 0."""
+def check_zip(file: BinaryIO, limits: Limits) -> bool:
+    """Refuse a zip that would inflate past the limits or carries XML declarations; leaves ``file`` at 0.
+
+    Returns whether any worksheet holds a formula (then the sheets are read cell by cell to find it).
+    """
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -112,7 +116,22 @@ def check_zip(file: BinaryIO, limits: Limits) -> None:
         names = set(archive.namelist())
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise refuse("not_xlsx", "文件是压缩包，但不是 Excel 工作簿（.xlsx）", "zip without xl/workbook.xml")
+        formulas = any(_holds_formula(archive, info) for info in infos if info.filename.startswith("xl/worksheets/"))
     file.seek(0)
+    return formulas
+
+
+def _holds_formula(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the part has a formula element: a scan of the raw XML, far cheaper than looking at every cell."""
+    tail = b""
+    with archive.open(info) as part:
+        while chunk := part.read(MB):
+            if not tail and chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                return True           # not scanned as bytes: read it cell by cell
+            if _FORMULA_TAG.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
 
 
 def _check_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
@@ -139,7 +158,7 @@ def _check_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
 
 
 def _read_xlsx(file: BinaryIO, *, specs: tuple[SheetSpec, ...], limits: Limits) -> Source:
-    check_zip(file, limits)
+    formulas = check_zip(file, limits)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
@@ -149,7 +168,7 @@ def _read_xlsx(file: BinaryIO, *, specs: tuple[SheetSpec, ...], limits: Limits) 
         raise refuse("not_xlsx", "文件无法作为 Excel 工作簿打开（内容损坏或格式不符）",
                      f"openpyxl could not open it: {exc!r}") from None
     try:
-        return _read_sheets(workbook, specs, limits)
+        return _read_sheets(workbook, specs, limits, formulas=formulas)
     except Refused:
         raise
     except Exception as exc:
@@ -159,7 +178,7 @@ def _read_xlsx(file: BinaryIO, *, specs: tuple[SheetSpec, ...], limits: Limits) 
         workbook.close()
 
 
-def _read_sheets(workbook: Any, specs: tuple[SheetSpec, ...], limits: Limits) -> Source:
+def _read_sheets(workbook: Any, specs: tuple[SheetSpec, ...], limits: Limits, *, formulas: bool) -> Source:
     source = Source(sheets={}, problems=[])
     names = list(workbook.sheetnames)
     data_sheets = [name for name in names if name != NOTES_SHEET]
@@ -178,12 +197,20 @@ def _read_sheets(workbook: Any, specs: tuple[SheetSpec, ...], limits: Limits) ->
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             worksheet = workbook[name]
             worksheet.reset_dimensions()     # the stored dimension may lie; read every row there is
-            sheet.rows = list(_limited(_xlsx_rows(worksheet, sheet.name, source.problems), sheet.name, limits))
+            rows = _xlsx_cells(worksheet, sheet.name, source.problems) if formulas else _xlsx_values(worksheet)
+            sheet.rows = list(_limited(rows, sheet.name, limits))
         source.sheets[spec.name] = sheet
     return source
 
 
-def _xlsx_rows(worksheet: Any, sheet: str, problems: list[ImportProblem]) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_values(worksheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The fast path, when no sheet holds a formula."""
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        yield number, list(values)
+
+
+def _xlsx_cells(worksheet: Any, sheet: str, problems: list[ImportProblem]) -> Iterator[tuple[int, list[Any]]]:
+    """Cell by cell: a formula cell (``data_type == "f"``) is a problem, and reads as :data:`FORMULA`."""
     for number, cells in enumerate(worksheet.iter_rows(), start=1):
         values = []
         for index, cell in enumerate(cells, start=1):

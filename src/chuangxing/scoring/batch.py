@@ -685,7 +685,7 @@ class _Reader:
     def _check(self, spec: _Rule | None, found: _Input, path: str) -> _Input | None:
         """Vectorized checks of what only a column can get wrong: negative counts, out of range, overflow."""
         if spec is None:
-            bad, code, why = ~np.isin(found.values, (0, 1)), "not_yes_no", "应为 是/否"
+            bad, code, why = (found.values < 0) | (found.values > 1), "not_yes_no", "应为 是/否"
         else:
             bad, code, why = _BOUNDS[spec.form](self.plan, spec, found.values)
         if found.absent is not None:
@@ -736,7 +736,7 @@ def _from_array(array: np.ndarray) -> Column:
 
 
 def _bounds_bool(plan: BatchPlan, spec: _Rule, v: np.ndarray) -> tuple[np.ndarray, str, str]:
-    return ~np.isin(v, (0, 1)), "not_yes_no", "应为 是/否"
+    return (v < 0) | (v > 1), "not_yes_no", "应为 是/否"
 
 
 def _bounds_count(plan: BatchPlan, spec: _Rule, v: np.ndarray) -> tuple[np.ndarray, str, str]:

@@ -192,11 +192,10 @@ def test_what_if_a_parameter_moves_the_distribution():
     """The product use: same findings, two readings of the 60-point boundary, see the stars move."""
     criticism = {"type": "unit_public_criticism"}                       # 减分项: 每次扣5分
     findings = [{"inputs": {"zj-penalty-unit": [criticism] * k}} for k in (6, 7, 8, 9)]   # 70, 65, 60, 55
-    stars = {}
+    stars, columns = {}, columns_from_findings(ZHENJIANG, findings)      # converted once, scored under each reading
     for at_60 in (False, True):
         _, rubric = check_rubric("zhenjiang-2018", parameters={"one_star_at_60": at_60}, run_examples=False)
-        plan = compile_rubric(rubric)
-        result = score_batch(plan, columns_from_findings(plan, findings))
+        result = score_batch(compile_rubric(rubric), columns)
         assert result.totals() == [D(70), D(65), D(60), D(55)]
         stars[at_60] = result.rating_ids()
     assert stars == {False: ["two", "one", "none", "none"], True: ["two", "one", "one", "none"]}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chuangxing.assessments.models import Assessment, AuditEntry, Role, SampleDraw, State
@@ -29,27 +29,28 @@ from chuangxing.demo.reviewed import review_all
 from chuangxing.orgs.models import Organization, OrgKind
 from tests.assessments.conftest import make_user
 
+# A loaded CI machine must not fail these for slowness: the inputs are small.
+relaxed = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 shares = st.integers(min_value=1, max_value=1000).map(lambda n: Decimal(n) / 1000)
 
 
-@st.composite
-def populations(draw, max_size: int = 120):
-    n = draw(st.integers(min_value=0, max_value=max_size))
-    strata = draw(st.integers(min_value=1, max_value=8))
-    ids = draw(st.lists(st.integers(min_value=1, max_value=10 ** 6), min_size=n, max_size=n, unique=True))
-    rows = [(pk, draw(st.integers(min_value=0, max_value=strata - 1)), draw(st.booleans())) for pk in ids]
-    return sorted(rows)
+def populations(max_size: int = 120):
+    """Sorted ``(id, stratum, priority)`` rows: up to 8 strata, any mix of five-star candidates."""
+    rows = st.lists(st.tuples(st.integers(min_value=0, max_value=7), st.booleans()), max_size=max_size)
+    return rows.map(lambda pairs: [(1000 + 7 * i, stratum, priority) for i, (stratum, priority) in enumerate(pairs)])
 
 
 def no_priority(rows):
     return [(pk, s, False) for pk, s, _ in rows]
 
 
+@relaxed
 @given(populations(), shares, st.text(min_size=1, max_size=20))
 def test_same_seed_same_sample(rows, share, seed):
     assert choose(rows, share, seed) == choose(list(reversed(rows)), share, seed)
 
 
+@relaxed
 @given(populations(), shares, st.text(min_size=1, max_size=20))
 def test_size_is_the_ceiling_of_share_times_population(rows, share, seed):
     sample = choose(rows, share, seed)
@@ -59,6 +60,7 @@ def test_size_is_the_ceiling_of_share_times_population(rows, share, seed):
     assert sample == sorted(sample)
 
 
+@relaxed
 @given(populations(), shares, st.text(min_size=1, max_size=20))
 def test_every_candidate_is_drawn_when_the_sample_is_big_enough(rows, share, seed):
     sample = set(choose(rows, share, seed))
@@ -69,6 +71,7 @@ def test_every_candidate_is_drawn_when_the_sample_is_big_enough(rows, share, see
         assert sample <= candidates          # too few places: the whole sample is candidates
 
 
+@relaxed
 @given(populations(), shares, st.text(min_size=1, max_size=20))
 def test_strata_get_their_proportional_share_within_one(rows, share, seed):
     rows = no_priority(rows)
@@ -80,6 +83,7 @@ def test_strata_get_their_proportional_share_within_one(rows, share, seed):
         assert abs(drawn[stratum] - quota) < 1
 
 
+@relaxed
 @given(populations(), shares, st.text(min_size=1, max_size=20))
 def test_candidates_within_their_strata_places_keep_the_proportions(rows, share, seed):
     """Candidates change nothing when each stratum's places already hold them."""
@@ -94,7 +98,7 @@ def test_candidates_within_their_strata_places_keep_the_proportions(rows, share,
     assert {s: drawn[s] for s in size} == {s: plain[s] for s in size}
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(populations(), shares)
 def test_different_seeds_draw_differently_somewhere(rows, share):
     """Not a proof, a smoke test: over 20 seeds, a population with a real choice is not always drawn alike."""

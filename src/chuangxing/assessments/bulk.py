@@ -20,19 +20,24 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+from django.db import connection
+from django.db.models import Aggregate, F, Func, Q, TextField
+from django.db.models.functions import Coalesce
+
 from chuangxing.assessments.models import Assessment, Cycle, FactValue, Finding, RubricSnapshot
-from chuangxing.assessments.services import NUMBER_UNITS, STAGE_ORDER, _rubric_from, fact_from_stored
+from chuangxing.assessments.services import STAGE_ORDER, _rubric_from, fact_from_stored
 from chuangxing.assessments.workflow import WorkflowError
 from chuangxing.facts.catalogue import fact_units
 from chuangxing.rubric.schema import RatingScheme, Rubric
 from chuangxing.scoring import score
-from chuangxing.scoring.batch import BatchPlan, BatchResult, columns_from_findings, compile_rubric, score_batch
+from chuangxing.scoring.batch import NOT_GIVEN, BatchPlan, BatchResult, Columns, compile_rubric, score_batch
 from chuangxing.scoring.errors import FindingsInvalid, InputError
 from chuangxing.scoring.sheet import ScoreSheet
 
@@ -91,33 +96,90 @@ class Scored:
 
 
 # -- loading ------------------------------------------------------------------------------------
-@dataclass
-class _Row:
-    id: int
-    snapshot_id: int
-    stage: str
-    fraud: list
-    process: dict
-    facts: dict = field(default_factory=dict)
-    layers: dict = field(default_factory=lambda: defaultdict(dict))
-    notes: dict = field(default_factory=dict)          # veto rule id → the reason written with its finding
+class _Group:
+    """One rubric snapshot's assessments, column by column, as :class:`chuangxing.scoring.batch.Columns` takes them."""
 
-    def findings(self) -> dict[str, Any]:
-        inputs: dict[str, Any] = {}
-        for layer in STAGE_ORDER[self.stage]:
-            inputs.update(self.layers.get(str(layer), {}))
-        return {"facts": self.facts, "inputs": inputs, "fraud": list(self.fraud), "process": dict(self.process)}
+    def __init__(self, rubric: Rubric, plan: BatchPlan | None):
+        self.rubric, self.plan = rubric, plan
+        self.units = fact_units({name: decl.unit for name, decl in rubric.facts.items()})
+        self.ids: list[int] = []
+        self.stages: list[int] = []            # rank of the layer scored for each: 1 review, 2 inspection
+        self.fraud: list[list] = []
+        self.process: list[dict] = []
+        self.facts: dict[str, list] = {}
+        self.inputs: dict[str, list] = {}
+        self.notes: dict[int, dict[str, str]] = defaultdict(dict)     # position → veto rule id → its reason
+
+    def add(self, pk: int, rank: int, fraud: list, process: dict) -> None:
+        self.ids.append(pk)
+        self.stages.append(rank)
+        self.fraud.append(fraud)
+        self.process.append(process)
+
+    def columns(self) -> Columns:
+        n = len(self.ids)
+        fraud: dict[str, np.ndarray] = {}
+        process: dict[str, np.ndarray] = {}
+        for i, flags in enumerate(self.fraud):
+            for flag in flags:
+                target = flag.get("target") if isinstance(flag, dict) else None
+                if target:
+                    fraud.setdefault(str(target), np.zeros(n, bool))[i] = True
+        for i, flags in enumerate(self.process):
+            for flag, value in flags.items():
+                if value is True:
+                    process.setdefault(flag, np.zeros(n, bool))[i] = True
+                elif value is not False:
+                    process.setdefault(flag, np.zeros(n, bool))     # not a yes/no: the engine path says so
+        return Columns(n, inputs=self.inputs, facts=self.facts, fraud=fraud, process=process)
+
+    def findings(self, i: int) -> dict[str, Any]:
+        """Branch ``i`` as a findings dict (for the per-branch engine)."""
+        return {"facts": {k: v[i] for k, v in self.facts.items() if v[i] is not NOT_GIVEN},
+                "inputs": {k: v[i] for k, v in self.inputs.items() if v[i] is not NOT_GIVEN},
+                "fraud": list(self.fraud[i]), "process": dict(self.process[i])}
 
 
-def _stage_of(stage: str, sampled: bool) -> str:
+class _Json:
+    """JSON columns read raw (no ORM converters): equal texts parsed once."""
+
+    def __init__(self):
+        self.seen: dict[str, Any] = {}
+
+    def __call__(self, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw                          # a driver that parses JSON itself
+        found = self.seen.get(raw, _MISSING)
+        if found is _MISSING:
+            found = self.seen[raw] = json.loads(raw)
+        return found
+
+
+_MISSING = object()
+
+
+def _raw(queryset) -> Iterator[tuple]:
+    """The rows of a ``values_list`` queryset straight from the cursor: no per-value converters."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20000):
+            yield from rows
+
+
+def _stage_rank(stage: str, sampled: bool) -> int:
     if stage == "final":
-        return "inspection" if sampled else "review"
-    return stage
+        return _RANK["inspection"] if sampled else _RANK["review"]
+    return _RANK[stage]
 
 
-def load_rows(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | None = None,
-              stage: str = "review") -> dict[int, _Row]:
-    """Every selected assessment's findings, as the engine takes them, in three queries."""
+def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | None = None,
+                stage: str = "review") -> list[_Group]:
+    """Every selected assessment's facts and findings, layered up to ``stage``, one group per rubric snapshot.
+
+    A handful of queries whatever the number of branches: the assessments, the facts, the findings of
+    each layer (self, review, inspection: a later layer overrides), and the reasons of veto findings.
+    """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage}")
     where: dict[str, Any] = {"cycle": cycle}
@@ -125,55 +187,98 @@ def load_rows(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterabl
         where["state__in"] = list(states)
     if ids is not None:
         where["pk__in"] = list(ids)
-    selected = Assessment.objects.filter(**where)
-    rows = {pk: _Row(pk, snap, _stage_of(stage, sampled), fraud or [], process or {})
-            for pk, snap, sampled, fraud, process in
-            selected.values_list("id", "snapshot_id", "sampled", "fraud_flags", "process").iterator(chunk_size=5000)}
+    parameters = json.dumps(cycle.parameters, sort_keys=True)
+    groups: dict[int, _Group] = {}
+    for snapshot in cycle.snapshots.all():
+        rubric = _rubric_from(snapshot.sha256, snapshot.source, parameters)
+        groups[snapshot.pk] = _Group(rubric, _plan_for(snapshot.sha256, snapshot.source, parameters))
+    parse = _Json()
+    where_is: dict[int, tuple[_Group, int]] = {}
+    selected = Assessment.objects.filter(**where).order_by("pk")
+    for pk, snapshot_id, sampled, fraud, process in _raw(selected.values_list("id", "snapshot_id", "sampled",
+                                                                               "fraud_flags", "process")):
+        group = groups[snapshot_id]
+        where_is[pk] = (group, len(group.ids))
+        group.add(pk, _stage_rank(stage, bool(sampled)), parse(fraud) or [], parse(process) or {})
     related = {f"assessment__{key}": value for key, value in where.items()}
-    units = {snap.pk: fact_units({name: decl.unit for name, decl in rubric_of_snapshot(snap, cycle).facts.items()})
-             for snap in cycle.snapshots.all()}
-    numbers: dict[str, Any] = {}        # text → Decimal, once per distinct value
-    facts = FactValue.objects.filter(**related).values_list("assessment_id", "name", "computed", "override")
-    for pk, name, computed, override in facts.iterator(chunk_size=20000):
-        value = override if override is not None else computed
-        if value is None:
+    _load_facts(FactValue.objects.filter(**related), where_is)
+    top = _RANK["inspection"] if stage in ("inspection", "final") else _RANK["review"]
+    for layer, rank in _RANK.items():         # self, review, inspection: each overrides the one before
+        if rank <= top:
+            _load_layer(Finding.objects.filter(stage=layer, **related), rank, where_is)
+    vetoes = sorted({v.id for g in groups.values() for v in g.rubric.vetoes})
+    notes = Finding.objects.filter(rule_id__in=vetoes, **related).exclude(reason="")
+    for pk, layer, rule_id, reason in sorted(notes.values_list("assessment_id", "stage", "rule_id", "reason"),
+                                             key=lambda r: _RANK[r[1]]):
+        group, i = where_is[pk]
+        if _RANK[layer] <= group.stages[i]:
+            group.notes[i][rule_id] = reason
+    return [g for g in groups.values() if g.ids]
+
+
+class _JsonObject(Aggregate):
+    """One JSON object per group, built by the database (``json_group_object`` / ``json_object_agg``)."""
+
+    function = "json_group_object"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="json_object_agg", **extra_context)
+
+
+def _json_of(expression):
+    """A JSON column as a JSON value (SQLite keeps JSON as text: ``json()`` makes it a value again)."""
+    return Func(expression, function="json", output_field=TextField()) if connection.vendor == "sqlite" else expression
+
+
+def _objects(queryset, key: str, value) -> Iterator[tuple[int, dict]]:
+    """(assessment id, {key: value}) per assessment, aggregated by the database: a few rows, not millions."""
+    grouped = (queryset.order_by().values("assessment_id")
+               .annotate(data=_JsonObject(F(key), _json_of(value))).values_list("assessment_id", "data"))
+    for pk, data in _raw(grouped):
+        yield pk, json.loads(data) if isinstance(data, str) else data
+
+
+def _load_facts(facts, where_is: dict[int, tuple[_Group, int]]) -> None:
+    numbers: dict[tuple[str, str], Any] = {}     # (unit, text) → the value the engine compares, once per distinct text
+    present = facts.filter(Q(override__isnull=False) | Q(computed__isnull=False))
+    for pk, values in _objects(present, "name", Coalesce("override", "computed")):
+        group, i = where_is[pk]
+        columns, units = group.facts, group.units
+        for name, value in values.items():
+            if value is None:
+                continue
+            if isinstance(value, str):
+                key = (units.get(name), value)
+                value = numbers.get(key, _MISSING)
+                if value is _MISSING:
+                    value = numbers[key] = fact_from_stored(key[1], key[0])
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = [NOT_GIVEN] * len(group.ids)
+            column[i] = value
+
+
+def _load_layer(findings, rank: int, where_is: dict[int, tuple[_Group, int]]) -> None:
+    for pk, values in _objects(findings.filter(value__isnull=False), "rule_id", F("value")):
+        group, i = where_is[pk]
+        if rank > group.stages[i]:
             continue
-        row = rows[pk]
-        if isinstance(value, str) and units[row.snapshot_id].get(name) in NUMBER_UNITS:
-            found = numbers.get(value)
-            value = numbers[value] = fact_from_stored(value, "number") if found is None else found
-        row.facts[name] = value
-    top = 2 if stage in ("inspection", "final") else 1
-    layers = [s for s, rank in _RANK.items() if rank <= top]
-    findings = Finding.objects.filter(stage__in=layers, **related).values_list("assessment_id", "stage", "rule_id",
-                                                                               "value")
-    for pk, stage_, rule_id, value in findings.iterator(chunk_size=20000):
-        row = rows[pk]
-        if _RANK[stage_] <= _RANK[row.stage]:
-            row.layers[stage_][rule_id] = value
-    vetoes = {v.id for snap in cycle.snapshots.all() for v in rubric_of_snapshot(snap, cycle).vetoes}
-    notes = Finding.objects.filter(stage__in=layers, rule_id__in=sorted(vetoes), **related).exclude(reason="")
-    for pk, stage_, rule_id, reason in sorted(notes.values_list("assessment_id", "stage", "rule_id", "reason"),
-                                              key=lambda r: _RANK[r[1]]):
-        if _RANK[stage_] <= _RANK[rows[pk].stage]:
-            rows[pk].notes[rule_id] = reason
-    return rows
+        columns = group.inputs
+        for rule_id, value in values.items():
+            column = columns.get(rule_id)
+            if column is None:
+                column = columns[rule_id] = [NOT_GIVEN] * len(group.ids)
+            column[i] = value
 
 
 # -- scoring ------------------------------------------------------------------------------------
 def score_assessments(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | None = None,
                       stage: str = "review") -> dict[int, Scored]:
     """Score every selected assessment of ``cycle`` at ``stage``; {assessment id: Scored}."""
-    rows = load_rows(cycle=cycle, states=states, ids=ids, stage=stage)
-    by_snapshot: dict[int, list[_Row]] = defaultdict(list)
-    for row in rows.values():
-        by_snapshot[row.snapshot_id].append(row)
     out: dict[int, Scored] = {}
-    parameters = json.dumps(cycle.parameters, sort_keys=True)
-    for snapshot in RubricSnapshot.objects.filter(pk__in=list(by_snapshot)):
-        rubric = _rubric_from(snapshot.sha256, snapshot.source, parameters)
-        group = by_snapshot[snapshot.pk]
-        out.update(_score_group(rubric, _plan_for(snapshot.sha256, snapshot.source, parameters), group))
+    for group in load_groups(cycle=cycle, states=states, ids=ids, stage=stage):
+        out.update(_score_group(group))
     return out
 
 
@@ -190,27 +295,28 @@ def _plan_for(sha256: str, source: str, parameters: str) -> BatchPlan | None:
         return None
 
 
-def _score_group(rubric: Rubric, plan: BatchPlan | None, group: list[_Row]) -> dict[int, Scored]:
-    findings = [row.findings() for row in group]
-    if plan is not None:
+def _score_group(group: _Group) -> dict[int, Scored]:
+    if group.plan is not None:
         try:
-            result = score_batch(plan, columns_from_findings(plan, findings))
+            result = score_batch(group.plan, group.columns())
         except FindingsInvalid:
             pass        # one branch's values do not fit the batch: the engine scores them (and names the branch)
         else:
-            return _from_batch(rubric, result, group, findings)
-    return {row.id: _from_sheet(rubric, row, data) for row, data in zip(group, findings, strict=True)}
+            return _from_batch(group, result)
+    return {pk: _from_sheet(group, i) for i, pk in enumerate(group.ids)}
 
 
-def _from_sheet(rubric: Rubric, row: _Row, data: dict) -> Scored:
+def _from_sheet(group: _Group, i: int) -> Scored:
+    pk = group.ids[i]
+    stage = "inspection" if group.stages[i] == _RANK["inspection"] else "review"
     try:
-        sheet = score(rubric, data)
+        sheet = score(group.rubric, group.findings(i))
     except FindingsInvalid as exc:
         from chuangxing.orgs.models import Organization
 
-        name = Organization.objects.filter(assessments__pk=row.id).values_list("name", flat=True).first()
-        raise ScoringFailed(f"“{name}”的评分数据无法计分：{exc}", f"assessment {row.id}: {exc}") from exc
-    return scored_from_sheet(rubric, sheet, assessment_id=row.id, stage=row.stage, notes=row.notes)
+        name = Organization.objects.filter(assessments__pk=pk).values_list("name", flat=True).first()
+        raise ScoringFailed(f"“{name}”的评分数据无法计分：{exc}", f"assessment {pk}: {exc}") from exc
+    return scored_from_sheet(group.rubric, sheet, assessment_id=pk, stage=stage, notes=group.notes.get(i))
 
 
 def scored_from_sheet(rubric: Rubric, sheet: ScoreSheet, *, assessment_id: int, stage: str,
@@ -231,7 +337,7 @@ def score_one(assessment: Assessment, *, stage: str = "review", sheet: ScoreShee
     """One assessment with the per-branch engine, in the shape of :class:`Scored` (what the batch must equal)."""
     from chuangxing.assessments.services import rubric_of, sheet_of
 
-    stage = _stage_of(stage, assessment.sampled)
+    stage = ("inspection" if assessment.sampled else "review") if stage == "final" else stage
     sheet = sheet or sheet_of(assessment, stage=stage)
     rubric = rubric_of(assessment)
     layers = [str(s) for s in STAGE_ORDER[stage]]
@@ -247,26 +353,36 @@ def _rank(scheme: RatingScheme, level: str | None) -> int:
     return ids.index(level) if level in ids else -1
 
 
-def _from_batch(rubric: Rubric, result: BatchResult, group: list[_Row], findings: list[dict]) -> dict[int, Scored]:
+def _from_batch(group: _Group, result: BatchResult) -> dict[int, Scored]:
+    rubric = group.rubric
     totals = result.totals()
-    vetoes = _batch_vetoes(rubric, result, group, findings)
-    made: dict[tuple, Rated] = {}       # equal results share one object: a city has few distinct ratings
-    columns = []
-    for scheme in rubric.ratings:
-        given, eligible = result.levels[scheme.id].tolist(), result.eligible[scheme.id].tolist()
-        columns.append((scheme, given, eligible))
+    vetoes = _batch_vetoes(group, result)
+    schemes = rubric.ratings
+    given = [result.levels[s.id].tolist() for s in schemes]
+    eligible = [result.eligible[s.id].tolist() for s in schemes]
+    stages = {rank: name for name, rank in _RANK.items()}
+    shared: dict[tuple, dict[str, Rated]] = {}     # a city has few distinct rating outcomes: one dict for each
     out = {}
-    for i, row in enumerate(group):
-        hits = vetoes.get(i, [])
-        ratings = {}
-        for scheme, given, eligible in columns:
-            blocked = tuple(v.id for v in hits if v.blocks_scheme(scheme.id)) if given[i] < 0 else ()
-            key = (scheme.id, given[i], eligible[i], blocked)
-            rated = made.get(key)
-            if rated is None:
-                rated = made[key] = _rated(scheme, given[i], eligible[i], blocked)
-            ratings[scheme.id] = rated
-        out[row.id] = Scored(row.id, row.stage, totals[i], ratings, hits)
+    for i, key in enumerate(zip(*given, *eligible, strict=True)):
+        hits = vetoes.get(i)
+        if hits:
+            ratings = _ratings(schemes, key, hits)
+        else:
+            ratings = shared.get(key)
+            if ratings is None:
+                ratings = shared[key] = _ratings(schemes, key, [])
+        pk = group.ids[i]
+        out[pk] = Scored(pk, stages[group.stages[i]], totals[i], ratings, hits or [])
+    return out
+
+
+def _ratings(schemes: list[RatingScheme], key: tuple, hits: list[VetoReason]) -> dict[str, Rated]:
+    n = len(schemes)
+    out = {}
+    for j, scheme in enumerate(schemes):
+        level, reached = key[j], key[n + j]
+        blocked = tuple(v.id for v in hits if v.blocks_scheme(scheme.id)) if level < 0 else ()
+        out[scheme.id] = _rated(scheme, level, reached, blocked)
     return out
 
 
@@ -279,24 +395,25 @@ def _rated(scheme: RatingScheme, given: int, eligible: int, blocked: tuple[str, 
     return Rated(scheme.id, level.id, level.label, level.stars, given, reached.id)
 
 
-def _batch_vetoes(rubric: Rubric, result: BatchResult, group: list[_Row], findings: list[dict]
-                  ) -> dict[int, list[VetoReason]]:
+def _batch_vetoes(group: _Group, result: BatchResult) -> dict[int, list[VetoReason]]:
     """Branch index → the vetoes that hit it, with the words of the finding that made each one."""
     out: dict[int, list[VetoReason]] = defaultdict(list)
-    for veto in rubric.vetoes:
+    for veto in group.rubric.vetoes:
         hit = result.vetoes.get(veto.id)
         if hit is None or not hit.any():
             continue
+        inputs = group.inputs.get(veto.id)
+        facts = group.facts.get(veto.fact) if veto.fact else None
         for i in hit.nonzero()[0].tolist():
-            words = _veto_words(veto, findings[i], group[i].notes.get(veto.id))
+            raw = inputs[i] if inputs is not None else NOT_GIVEN
+            if raw is NOT_GIVEN and facts is not None:
+                raw = facts[i]
+            words = _veto_words(veto, None if raw is NOT_GIVEN else raw, group.notes.get(i, {}).get(veto.id))
             out[i].append(VetoReason(veto.id, veto.text, words, tuple(veto.blocks)))
     return out
 
 
-def _veto_words(veto, data: Mapping[str, Any], note: str | None) -> str:
-    raw = data["inputs"].get(veto.id)
-    if raw is None and veto.fact:
-        raw = data["facts"].get(veto.fact)
+def _veto_words(veto, raw: Any, note: str | None) -> str:
     try:
         words = veto.parse_input(raw) if raw is not None else None
     except InputError:
@@ -309,3 +426,67 @@ def _words(value: Any, note: str | None) -> str:
     if isinstance(value, str) and value != _HOLDS:
         return value
     return (note or "").strip()
+
+
+# -- writing ------------------------------------------------------------------------------------
+WRITE_CHUNK = 10000
+
+
+def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """INSERT ``rows`` (Python values, in ``fields`` order) with one prepared statement, ``executemany``.
+
+    Each distinct value is prepared for the database once (``get_db_prep_save``: JSON as the backend
+    stores it, datetimes, decimals), so a city's worth of rows costs little more than the database's
+    own work. No signals, no ``save()``: for append-only rows written by the services of this app.
+    """
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(model_fields))})")
+    prepared: list[dict] = [{} for _ in model_fields]
+    count = 0
+    with connection.cursor() as cursor:
+        chunk = []
+        for row in rows:
+            out = []
+            for j, value in enumerate(row):
+                key = _key(value)
+                found = prepared[j].get(key, _MISSING)
+                if found is _MISSING:
+                    found = prepared[j][key] = model_fields[j].get_db_prep_save(value, connection)
+                out.append(found)
+            chunk.append(out)
+            if len(chunk) >= WRITE_CHUNK:
+                cursor.executemany(sql, chunk)
+                count, chunk = count + len(chunk), []
+        if chunk:
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+def update_column(model, field: str, values: Mapping[int, Any]) -> None:
+    """``UPDATE … SET field = value WHERE id = pk`` for every ``pk: value`` of ``values``, with ``executemany``."""
+    meta = model._meta
+    model_field = meta.get_field(field)
+    quote = connection.ops.quote_name
+    sql = f"UPDATE {quote(meta.db_table)} SET {quote(model_field.column)} = %s WHERE {quote(meta.pk.column)} = %s"
+    prepared: dict = {}
+    rows = []
+    for pk, value in values.items():
+        key = _key(value)
+        found = prepared.get(key, _MISSING)
+        if found is _MISSING:
+            found = prepared[key] = model_field.get_db_prep_save(value, connection)
+        rows.append((found, pk))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_CHUNK):
+            cursor.executemany(sql, rows[start:start + WRITE_CHUNK])
+
+
+def _key(value: Any) -> Any:
+    """A hashable key that tells apart values ``==`` would mix up (1, True and Decimal('1'); lists)."""
+    if isinstance(value, list | dict):
+        return ("json", json.dumps(value, sort_keys=True, default=str))
+    return (type(value), value)

@@ -26,13 +26,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from chuangxing.assessments import permissions
-from chuangxing.assessments.bulk import Scored, score_assessments
+from chuangxing.assessments.bulk import Scored, insert_rows, score_assessments, update_column
 from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, FinalRating, Notice, Objection, Role, State
 from chuangxing.assessments.services import _require_role, audit, service
 from chuangxing.assessments.workflow import Refused, move_for
 from chuangxing.scoring.points import fmt
 
-CHUNK = 500          # ids per ``IN (...)``
 SHOWN = 10           # objections or branches named in one message
 MAX_OBJECTION = 2000
 
@@ -117,17 +116,12 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
         raise Refused("nothing_to_finalize", "没有公示中的党支部可以评定", "nothing announced to finalize")
     downgrades = dict(cycle.assessments.filter(state=State.ANNOUNCED, downgraded=True)
                       .values_list("id", "downgrade_reason"))
-    ratings = [FinalRating(assessment_id=pk, scheme=rated.scheme, level=rated.level or "", label=rated.label,
-                           stars=rated.stars, reasons=final_reasons(s, rated.scheme, downgrades.get(pk)))
-               for pk, s in scored.items() for rated in s.ratings.values()]
     FinalRating.objects.filter(assessment_id__in=_subquery(cycle)).delete()
-    FinalRating.objects.bulk_create(ratings, batch_size=5000)
-    by_total: dict = defaultdict(list)
-    for pk, s in scored.items():
-        by_total[s.total].append(pk)
-    for total, ids in by_total.items():
-        for start in range(0, len(ids), CHUNK):
-            Assessment.objects.filter(pk__in=ids[start:start + CHUNK]).update(final_total=total)
+    insert_rows(FinalRating, ("assessment", "scheme", "level", "label", "stars", "reasons"),
+                ((pk, rated.scheme, rated.level or "", rated.label, rated.stars, final_reasons(s, rated.scheme,
+                                                                                             downgrades.get(pk)))
+                 for pk, s in scored.items() for rated in s.ratings.values()))
+    update_column(Assessment, "final_total", {pk: s.total for pk, s in scored.items()})
     moved = cycle.assessments.filter(state=State.ANNOUNCED).update(state=move.target, version=F("version") + 1,
                                                                    updated_at=now or timezone.now())
     if moved != len(scored):
@@ -181,10 +175,11 @@ def _distribution(scored: dict[int, Scored]) -> dict[str, dict[str, int]]:
 
 def _audit_moves(by, rows: list[tuple[int, str]], *, action: str, new: str, reason: str = "",
                  reasons: dict[int, str] | None = None) -> None:
-    actor = by if _person(by) else None
-    AuditEntry.objects.bulk_create([
-        AuditEntry(actor=actor, action=action, assessment_id=pk, target="state", old=str(old),
-                   new=str(new), reason=(reasons or {}).get(pk, reason)) for pk, old in rows], batch_size=2000)
+    actor = by.pk if _person(by) else None
+    now = timezone.now()
+    insert_rows(AuditEntry, ("at", "actor", "action", "assessment", "target", "old", "new", "reason", "denied"),
+                ((now, actor, action, pk, "state", str(old), str(new), (reasons or {}).get(pk, reason), False)
+                 for pk, old in rows))
 
 
 def _names(names: list[str]) -> str:

@@ -52,7 +52,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chuangxing.assessments import permissions
-from chuangxing.assessments.bulk import rubric_of_snapshot, score_assessments
+from chuangxing.assessments.bulk import insert_rows, rubric_of_snapshot, score_assessments
 from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, Role, SampleDraw, State
 from chuangxing.assessments.services import audit, service
 from chuangxing.assessments.workflow import EditConflict, WorkflowError, move_for
@@ -191,10 +191,9 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
             state=move.target, sampled=True, version=F("version") + 1, updated_at=now or timezone.now())
     if moved != len(sample):
         raise EditConflict("抽样期间有考评的状态被他人改变，抽样未生效，请重新抽取", "assessments changed during the draw")
-    actor = by if _person(by) else None
-    AuditEntry.objects.bulk_create([
-        AuditEntry(actor=actor, action="sample", assessment_id=pk, target="state", old=State.REVIEWED.value,
-                   new=move.target.value, reason=f"抽验样本（第 {draw.pk} 次抽取）") for pk in sample], batch_size=2000)
+    insert_rows(AuditEntry, ("at", "actor", "action", "assessment", "target", "old", "new", "reason", "denied"),
+                ((now or timezone.now(), by.pk if _person(by) else None, "sample", pk, "state", State.REVIEWED.value,
+                  move.target.value, f"抽验样本（第 {draw.pk} 次抽取）", False) for pk in sample))
     audit(by=by, action="draw_sample", target=f"cycle:{cycle.pk}",
           new={"draw": draw.pk, "seed": seed, "share": share, "population": len(population), "sample": len(sample),
                "algorithm": ALGORITHM})

@@ -529,3 +529,15 @@ def test_the_number_of_queries_does_not_grow_with_the_branches(world):
     assert counts[0] == counts[1] == 1 + 11                       # the branch ids, then one query per family
     assert facts[many[0].pk]["transfers_overdue"] == 1
     assert facts[many[0].pk]["dues_months_missed"] == 1
+
+
+def test_fact_definitions_page_is_up_to_date():
+    from pathlib import Path
+
+    from chuangxing.facts.definitions import markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "fact-definitions.md"
+    text = page.read_text(encoding="utf-8")
+    assert all(f"### `{name}`" in text for name in FACTS)
+    regenerate = "python -m chuangxing.facts.definitions > docs/fact-definitions.md"
+    assert text == markdown(), f"docs/fact-definitions.md is out of date: {regenerate}"

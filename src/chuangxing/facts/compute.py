@@ -104,11 +104,12 @@ __all__ = ["COMPUTATIONS", "REQUIREMENTS", "Cycle", "compute_facts", "cycle_mont
 
 # -- requirements -----------------------------------------------------------------------------
 
-#: What a branch must do in a year, per 中国共产党支部工作条例（试行）(2018) 第十五、十六条 and the
-#: standards: 支部党员大会 一般每季度召开1次 (4), 支委会 一般每月召开1次 (12), 党小组会 一般每月召开1次
-#: (12 per 党小组), 党课 每季度至少1次 (4), 主题党日 每月相对固定1天 (12 months); study hours a year:
-#: 24 for a member, 40 for a 党员领导干部 (the catalogue's 普通党员24、班子成员40). A cycle of other than
-#: twelve months needs ``per_year × months // 12`` (whole quarters for the quarterly ones).
+#: What a branch must do in a year. 中国共产党支部工作条例（试行）(2018) 第十一至十三条: 党员大会一般每季度
+#: 召开1次 (4), 支部委员会会议一般每月召开1次 (12), 党小组会一般每月召开1次 (12 for each 党小组); and
+#: 以每月1天为相对固定时间开展主题党日 (12 months). For 党课 the 条例 says only 按期上好党课: 每季度1次 (4)
+#: is the usual local rule, taken as the default. Study hours a year: 24 for a member, 40 for a
+#: 党员领导干部 (the catalogue's 普通党员24、班子成员40). A cycle of other than twelve months needs
+#: ``per_year × months // 12`` (whole quarters for the quarterly ones).
 #: Override any of them per call: ``compute_facts(..., requirements={"committee": 6})``.
 REQUIREMENTS: Mapping[str, int] = {
     MeetingKind.GENERAL.value: 4,

@@ -2,8 +2,8 @@
 
 The cycle is made without ``open_cycle`` (which also computes facts from records these branches do
 not have): organizations, a cycle pinning the rubric snapshot, one assessment per branch; then
-``demo.reviewed.review_all`` generates self and review findings, and :func:`finalize_directly`
-rates every branch the way finalization does (the final sheet of each, one FinalRating per scheme).
+``demo.reviewed.review_all`` generates self and review findings, and :func:`finalize` announces and
+finalizes the cycle with the publicity services, as an admin would.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import zlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,8 +104,8 @@ BRANCH_TYPES = ("organ", "soe", "community", "rural", "private", "social")
 
 
 def build_world(rubric_id: str = "jiaozuo-2019", *, per_committee: int = 3, seed: int = 7) -> CycleWorld:
-    from chuangxing.assessments.models import Assessment, Cycle, CycleStatus, RubricSnapshot
-    from chuangxing.assessments.services import snapshot_source
+    from chuangxing.assessments.models import Assessment, Cycle, CycleStatus, Role, RubricSnapshot
+    from chuangxing.assessments.services import sheet_of, snapshot_source
     from chuangxing.demo.reviewed import review_all
     from chuangxing.orgs.models import CommitteePost, CommitteeTerm, Duty, Member, Organization, OrgKind
     from chuangxing.rubric import library
@@ -129,21 +129,42 @@ def build_world(rubric_id: str = "jiaozuo-2019", *, per_committee: int = 3, seed
                                              source=snapshot_source(rubric_id))
     Assessment.objects.bulk_create([Assessment(cycle=cycle, branch=b, snapshot=snapshot) for b in branches])
     review_all(cycle=cycle, seed=seed, defect_rate=Decimal("0.15"))
-    return CycleWorld(root, committees, branches, cycle)
+    for assessment in Assessment.objects.filter(cycle=cycle).select_related("cycle", "snapshot", "branch"):
+        Assessment.objects.filter(pk=assessment.pk).update(self_total=sheet_of(assessment, stage="self").total)
+    users = {"admin": _user("admin", (Role.ADMIN, root)), "reviewer": _user("reviewer", (Role.REVIEWER, committees[0])),
+             "secretary": _user("secretary", (Role.SECRETARY, branches[0]))}
+    return CycleWorld(root, committees, branches, cycle, users)
 
 
-def finalize_directly(cycle) -> None:
-    """Rate every assessment on its final sheet, as finalization does, without the notice (not under test here)."""
-    from chuangxing.assessments.bulk import score_assessments
-    from chuangxing.assessments.models import Assessment, FinalRating, State
+def _user(name: str, *roles):
+    from django.contrib.auth import get_user_model
 
-    scored = score_assessments(cycle=cycle, stage="final")
-    FinalRating.objects.bulk_create([
-        FinalRating(assessment_id=pk, scheme=r.scheme, level=r.level or "", label=r.label, stars=r.stars,
-                    reasons=[{"kind": "veto", "id": v.id, "text": v.sentence()} for v in s.vetoes if v.blocks_scheme(r.scheme)])
-        for pk, s in scored.items() for r in s.ratings.values()])
-    for pk, s in scored.items():
-        Assessment.objects.filter(pk=pk).update(final_total=s.total, state=State.FINALIZED)
+    from chuangxing.assessments.models import RoleAssignment
+
+    user = get_user_model().objects.create_user(username=name)
+    for role, org in roles:
+        RoleAssignment.objects.create(user=user, role=role, organization=org)
+    return user
+
+
+def finalize(world: CycleWorld) -> None:
+    """Announce and finalize the cycle the way an admin does (notice in December, finalized after it)."""
+    from django.utils import timezone
+
+    from chuangxing.assessments.publicity import announce
+    from chuangxing.assessments.publicity import finalize as finalize_cycle
+
+    admin = world.users["admin"]
+    announce(cycle=world.cycle, title="达标创星结果公示", starts_on=date(2026, 12, 16), ends_on=date(2026, 12, 22), by=admin)
+    finalize_cycle(cycle=world.cycle, by=admin, now=timezone.make_aware(datetime(2026, 12, 23, 9, 0)))
+
+
+def veto(world: CycleWorld, branch, rule_id: str = "zj-veto-secretary", reason: str = "书记空缺半年") -> None:
+    """A review finding that one veto holds for ``branch`` (before finalization)."""
+    from chuangxing.assessments.models import Finding, Stage
+
+    Finding.objects.update_or_create(assessment=world.assessment(branch), stage=Stage.REVIEW, rule_id=rule_id,
+                                     defaults={"value": True, "reason": reason})
 
 
 @pytest.fixture
@@ -153,5 +174,6 @@ def cycle_world(db) -> CycleWorld:
 
 @pytest.fixture
 def finalized_world(cycle_world) -> CycleWorld:
-    finalize_directly(cycle_world.cycle)
+    veto(cycle_world, cycle_world.branches[-1])
+    finalize(cycle_world)
     return cycle_world

@@ -123,10 +123,15 @@ def _load() -> None:
     from chuangxing.reports import cycle, fillin, rubric_xlsx, scoresheet  # noqa: F401
 
 
+# The order reports are listed to people; a report not named here comes after these.
+ORDER = ("score-sheet", "blank-sheet", "committee-summary", "recommendations", "unstarred", "distribution",
+         "short-board", "rubric")
+
+
 def reports() -> list[ReportSpec]:
     """Every report, in the order they are listed to people (for the web's menu, ``chuangxing report --list``)."""
     _load()
-    return list(REPORTS.values())
+    return sorted(REPORTS.values(), key=lambda spec: ORDER.index(spec.name) if spec.name in ORDER else len(ORDER))
 
 
 def get(name: str) -> ReportSpec:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from chuangxing.web.api import rubrics as rubrics_api
 from chuangxing.web.views import rubrics, surveys
@@ -16,4 +16,5 @@ urlpatterns = [
     path("s/<str:token>/", surveys.survey_answer, name="survey_answer"),
     path("cycles/<int:cycle>/assessments/<int:assessment>/surveys/<int:survey>/tokens/", surveys.survey_tokens,
          name="survey_tokens"),
+    path("", include("chuangxing.web.urls_cycles")),   # 考评周期 (admin), 公示 notice, dashboards
 ]

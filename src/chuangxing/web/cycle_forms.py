@@ -1,0 +1,99 @@
+"""The forms of the work-committee admin's pages: a new cycle, a role, a draw, a notice, an answer, an objection."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from chuangxing.assessments.models import Role
+from chuangxing.orgs.models import Organization, OrgKind
+from chuangxing.rubric import library
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def rubric_choices() -> list[tuple[str, str]]:
+    return [(e.id, f"{e.title}（{e.id}）") for e in library.list_entries()]
+
+
+class CycleForm(forms.Form):
+    name = forms.CharField(label="周期名称", max_length=200, help_text="例如：2026年度党支部达标创星考评")
+    root = forms.ModelChoiceField(label="考评范围（上级党组织）", queryset=Organization.objects.none(),
+                                  help_text="该组织下的全部党支部参加本周期")
+    rubric_id = forms.ChoiceField(label="考评标准", help_text="从评分标准库选择；开启后本周期固定使用该版本")
+    period_start = forms.DateField(label="考评期开始", widget=DATE)
+    period_end = forms.DateField(label="考评期结束", widget=DATE)
+    self_assessment_due = forms.DateTimeField(label="自评截止", required=False, widget=DATETIME)
+    review_due = forms.DateTimeField(label="审核截止", required=False, widget=DATETIME)
+    spot_check_share = forms.DecimalField(label="抽验比例", min_value=Decimal("0.001"), max_value=Decimal("1"),
+                                          max_digits=4, decimal_places=3, initial=Decimal("0.100"),
+                                          help_text="0.1 即抽取已审核党支部的 10%")
+    spot_check_tolerance = forms.DecimalField(label="抽验容差（分）", min_value=Decimal("0"), max_digits=5,
+                                              decimal_places=2, initial=Decimal("3.00"),
+                                              help_text="抽验得分低于审核得分超过该分数的，降级")
+
+    def __init__(self, *args, roots=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root"].queryset = roots if roots is not None else Organization.objects.none()
+        self.fields["root"].label_from_instance = lambda org: org.name
+        self.fields["rubric_id"].choices = rubric_choices()
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "考评期结束日不能早于开始日")
+        return data
+
+    def settings(self) -> dict:
+        data = self.cleaned_data
+        return {key: data[key] for key in ("self_assessment_due", "review_due", "spot_check_share",
+                                           "spot_check_tolerance") if data.get(key) is not None}
+
+
+class RoleForm(forms.Form):
+    user = forms.ModelChoiceField(label="用户", queryset=get_user_model().objects.filter(is_active=True)
+                                  .order_by("username"))
+    role = forms.ChoiceField(label="角色", choices=[(r.value, r.label) for r in (Role.REVIEWER, Role.INSPECTOR)])
+    organization = forms.ModelChoiceField(label="负责的党组织", queryset=Organization.objects.none())
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations if organizations is not None else Organization.objects.none()
+        self.fields["organization"].label_from_instance = lambda org: org.name
+        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name() or u.get_username()}（{u.get_username()}）"
+
+
+def committees_under(root: Organization):
+    """The organizations a reviewer or inspector can be given: the root and the committees below it."""
+    kinds = (OrgKind.WORK_COMMITTEE, OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH)
+    return Organization.objects.subtree(root).filter(kind__in=kinds).order_by("path")
+
+
+class SampleForm(forms.Form):
+    seed = forms.CharField(label="随机种子（可选）", max_length=64, required=False,
+                           help_text="留空则由系统生成并记录；任何人可用同一种子复核抽样结果")
+
+
+class NoticeForm(forms.Form):
+    title = forms.CharField(label="公示标题", max_length=200)
+    starts_on = forms.DateField(label="公示开始", widget=DATE)
+    ends_on = forms.DateField(label="公示结束", widget=DATE)
+    body = forms.CharField(label="公示说明（可选）", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label="答复", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ObjectionForm(forms.Form):
+    assessment = forms.TypedChoiceField(label="对哪个党支部的结果有异议", coerce=int)
+    text = forms.CharField(label="异议内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text="请写明事实和理由；异议将由上级党组织核实答复")
+
+    def __init__(self, *args, branches=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessment"].choices = [("", "请选择党支部"), *branches]

@@ -1,0 +1,142 @@
+"""The figures of a cycle that its admin pages and dashboards show; the JSON endpoints serve the same dicts.
+
+>>> progress(cycle)["counts"][0]                     # {"state": "draft", "label": "未自评", "count": 12}
+>>> submissions_per_day(cycle)                       # [{"day": "2026-12-01", "count": 3, "cumulative": 3}, ...]
+>>> short_board(cycle)[0]                            # the indicator losing the most points across the branches
+>>> losing_branches(cycle, "zj-org-1")               # the branches that lose points on one indicator, most first
+>>> branch_categories(assessment)                    # a branch's category scores against their maximum (radar)
+
+Scores are read at the cycle's current stage (``final``: the spot check for a sampled branch, the review
+otherwise, the self-assessment where nobody reviewed yet), scored for the whole cycle at once by
+:func:`chuangxing.reports.scores.scored_groups`, the same numbers the short-board report prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+
+from chuangxing.assessments.models import Assessment, Cycle, State
+
+NOT_SUBMITTED = (State.DRAFT, State.SELF_ASSESSED, State.RETURNED)
+WAITING_REVIEW = (State.SUBMITTED, State.UNDER_REVIEW)
+LISTED = 200          # branches named on the progress page per list
+
+
+def progress(cycle: Cycle) -> dict[str, Any]:
+    """Counts per state (every state, in workflow order), and who has not submitted or waits for review."""
+    counts = dict(cycle.assessments.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    total = sum(counts.values())
+    submitted = total - sum(counts.get(s, 0) for s in NOT_SUBMITTED)
+    return {
+        "total": total, "submitted": submitted,
+        "counts": [{"state": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in State],
+        "not_submitted": _branches(cycle, NOT_SUBMITTED),
+        "waiting_review": _branches(cycle, WAITING_REVIEW),
+    }
+
+
+def _branches(cycle: Cycle, states: tuple) -> dict[str, Any]:
+    rows = cycle.assessments.filter(state__in=states).order_by("branch__path")
+    listed = [{"assessment": a["id"], "branch": a["branch__name"], "committee": a["branch__parent__name"] or "",
+               "state": a["state"], "state_label": State(a["state"]).label,
+               "submitted_at": a["submitted_at"].isoformat() if a["submitted_at"] else None}
+              for a in rows.values("id", "branch__name", "branch__parent__name", "state", "submitted_at")[:LISTED]]
+    return {"count": rows.count(), "rows": listed}
+
+
+def submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
+    """Submissions per calendar day (``submitted_at``), with the running total."""
+    days = (cycle.assessments.filter(submitted_at__isnull=False).annotate(day=TruncDate("submitted_at"))
+            .values("day").annotate(n=Count("id")).order_by("day"))
+    out, running = [], 0
+    for row in days:
+        running += row["n"]
+        out.append({"day": row["day"].isoformat(), "count": row["n"], "cumulative": running})
+    return out
+
+
+# -- scores across the cycle ------------------------------------------------------------------------
+def _groups(cycle: Cycle, ids: list[int] | None = None):
+    from chuangxing.reports.scores import scored_groups
+
+    ids = ids if ids is not None else list(cycle.assessments.order_by("pk").values_list("id", flat=True))
+    return scored_groups(cycle=cycle, ids=ids) if ids else []
+
+
+def short_board(cycle: Cycle) -> list[dict[str, Any]]:
+    """Per indicator: points lost in total and per branch, how many branches lose any; most lost first."""
+    rows: dict[str, dict[str, Any]] = {}
+    for group in _groups(cycle):
+        n = len(group.ids)
+        for category in group.rubric.categories:
+            for indicator in category.indicators:
+                lost = int(indicator.max * group.one) - group.nodes[group.row_of[indicator.id]]
+                row = rows.setdefault(indicator.id, {"indicator": indicator.id, "title": indicator.title,
+                                                     "category": category.title, "max": indicator.max,
+                                                     "lost": Decimal(0), "losing": 0, "branches": 0})
+                row["lost"] += Decimal(int(lost.sum())) / group.one
+                row["losing"] += int((lost > 0).sum())
+                row["branches"] += n
+    for row in rows.values():
+        row["average"] = (row["lost"] / row["branches"]).quantize(Decimal("0.01")) if row["branches"] else Decimal(0)
+    ranked = sorted(rows.values(), key=lambda r: (-r["lost"], -r["losing"], r["indicator"]))
+    return [{"rank": i, **r} for i, r in enumerate(ranked, start=1)]
+
+
+def losing_branches(cycle: Cycle, indicator_id: str) -> dict[str, Any] | None:
+    """The branches that lose points on ``indicator_id``, most lost first; None when no rubric of the cycle has it."""
+    found, rows = None, []
+    names = dict(cycle.assessments.values_list("id", "branch__name"))
+    for group in _groups(cycle):
+        indicator = next((ind for cat in group.rubric.categories for ind in cat.indicators if ind.id == indicator_id),
+                         None)
+        if indicator is None:
+            continue
+        found = found or indicator
+        scores = group.nodes[group.row_of[indicator_id]]
+        top = int(indicator.max * group.one)
+        for j, pk in enumerate(group.ids):
+            if int(scores[j]) < top:
+                points = Decimal(int(scores[j])) / group.one
+                rows.append({"assessment": pk, "branch": names.get(pk, ""), "score": points, "max": indicator.max,
+                             "lost": indicator.max - points})
+    if found is None:
+        return None
+    rows.sort(key=lambda r: (-r["lost"], r["branch"]))
+    return {"indicator": indicator_id, "title": found.title, "max": found.max, "rows": rows}
+
+
+def results(cycle: Cycle, ids: list[int]) -> dict[int, tuple[Decimal, str]]:
+    """{assessment id: (total, main rating label)} at the current stage, for results not yet finalized."""
+    out = {}
+    for group in _groups(cycle, sorted(ids)) if ids else []:
+        for j, pk in enumerate(group.ids):
+            out[pk] = (group.value(group.total, j), group.label(j))
+    return out
+
+
+def branch_categories(assessment: Assessment) -> list[dict[str, Any]]:
+    """A branch's score per category against the category's maximum, at the cycle's current stage."""
+    groups = _groups(assessment.cycle, [assessment.pk])
+    if not groups:
+        return []
+    group = groups[0]
+    return [{"category": c.id, "title": c.title, "max": c.max, "score": group.decimal(c.id, 0)}
+            for c in group.rubric.categories]
+
+
+def level_counts(cycle: Cycle) -> dict[str, dict[str, int]]:
+    """{scheme: {label: finalized branches}} of the cycle's final ratings."""
+    from chuangxing.assessments.lists import RATED
+    from chuangxing.assessments.models import FinalRating
+
+    out: dict[str, Counter] = {}
+    for scheme, label in FinalRating.objects.filter(assessment__cycle=cycle, assessment__state__in=RATED).values_list(
+            "scheme", "label"):
+        out.setdefault(scheme, Counter())[label] += 1
+    return {scheme: dict(counts) for scheme, counts in out.items()}

@@ -1,0 +1,119 @@
+"""公示 and 评定 in the browser: the admin announces, answers objections and finalizes; anyone reads a notice.
+
+The public notice (``/notice/<id>/``) needs no sign-in: it lists the announced branches with their
+results and takes an objection (``publicity.object_to``: only while the notice runs).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from chuangxing.assessments import publicity
+from chuangxing.assessments.models import Notice, Objection, State
+from chuangxing.assessments.workflow import WorkflowError
+from chuangxing.web import cycle_stats
+from chuangxing.web.cycle_forms import AnswerForm, NoticeForm, ObjectionForm
+from chuangxing.web.views.cycles import admin_cycle, refused_message
+
+NOTICE_STATES = (State.ANNOUNCED, State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_publicity(request, cycle: int):
+    cycle = admin_cycle(request, cycle)
+    today = timezone.localdate()
+    form = NoticeForm(request.POST or None, initial={
+        "title": f"{cycle.name}结果公示", "starts_on": today,
+        "ends_on": today + timedelta(days=cycle.announce_days - 1)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = publicity.announce(cycle=cycle, by=request.user, **form.cleaned_data)
+        except WorkflowError as refusal:
+            refused_message(request, refusal)
+        else:
+            messages.success(request, f"已发布公示“{notice.title}”，共 {cycle.assessments.filter(state=State.ANNOUNCED).count()}"
+                                      " 个党支部进入公示")
+            return redirect("web:cycle_publicity", cycle=cycle.pk)
+    notices = list(cycle.notices.order_by("-starts_on", "-pk"))
+    objections = (Objection.objects.filter(notice__cycle=cycle).select_related("assessment__branch", "answered_by",
+                                                                               "notice")
+                  .order_by("answer", "submitted_at"))
+    context = {"cycle": cycle, "form": form, "notices": notices, "objections": objections,
+               "open_objections": sum(1 for o in objections if not o.answer), "tab": "publicity",
+               "announced": cycle.assessments.filter(state=State.ANNOUNCED).count()}
+    return render(request, "cycles/cycle_publicity.html", context)
+
+
+@require_POST
+def objection_answer(request, cycle: int, objection: int):
+    cycle = admin_cycle(request, cycle)
+    objection = get_object_or_404(Objection.objects.select_related("assessment__branch"), pk=objection,
+                                  notice__cycle=cycle)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请写明答复内容")
+    else:
+        try:
+            publicity.answer_objection(objection=objection, answer=form.cleaned_data["answer"], by=request.user)
+        except WorkflowError as refusal:
+            refused_message(request, refusal)
+        else:
+            messages.success(request, f"已答复对“{objection.assessment.branch.name}”的异议")
+    return redirect("web:cycle_publicity", cycle=cycle.pk)
+
+
+@require_POST
+def cycle_finalize(request, cycle: int):
+    cycle = admin_cycle(request, cycle)
+    try:
+        summary = publicity.finalize(cycle=cycle, by=request.user)
+    except WorkflowError as refusal:
+        refused_message(request, refusal)
+        return redirect("web:cycle_publicity", cycle=cycle.pk)
+    messages.success(request, f"评定完成：{summary['finalized']} 个党支部已评定")
+    return redirect("web:cycle_lists", cycle=cycle.pk)
+
+
+# -- the public notice -----------------------------------------------------------------------------
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def notice(request, notice: int):
+    notice = get_object_or_404(Notice.objects.select_related("cycle"), pk=notice)
+    rows = _announced(notice)
+    today = timezone.localdate()
+    running = notice.starts_on <= today <= notice.ends_on
+    choices = [(r["assessment"], r["branch"]) for r in rows if r["state"] == State.ANNOUNCED]
+    form = ObjectionForm(request.POST or None, branches=choices)
+    if request.method == "POST" and form.is_valid():
+        assessment = notice.cycle.assessments.select_related("branch").get(pk=form.cleaned_data["assessment"])
+        try:
+            publicity.object_to(notice=notice, assessment=assessment, text=form.cleaned_data["text"])
+        except WorkflowError as refusal:
+            messages.error(request, refusal.message_zh)
+        else:
+            messages.success(request, "您的异议已提交，上级党组织将核实并答复。")
+            return redirect("web:notice", notice=notice.pk)
+    context = {"notice": notice, "rows": rows, "form": form, "running": running}
+    return render(request, "notices/notice.html", context)
+
+
+def _announced(notice: Notice) -> list[dict]:
+    """The branches of the notice's cycle in publicity (or rated since), with the result they are announced with."""
+    assessments = (notice.cycle.assessments.filter(state__in=NOTICE_STATES).select_related("branch__parent")
+                   .prefetch_related("ratings").order_by("branch__path"))
+    assessments = list(assessments)
+    pending = cycle_stats.results(notice.cycle, [a.pk for a in assessments if a.final_total is None])
+    rows = []
+    for a in assessments:
+        total, label = pending.get(a.pk, (a.final_total, ""))
+        ratings = "、".join(r.label for r in sorted(a.ratings.all(), key=lambda r: r.pk)) or label
+        rows.append({"assessment": a.pk, "branch": a.branch.name,
+                     "committee": a.branch.parent.name if a.branch.parent else "", "total": total,
+                     "ratings": ratings, "state": a.state, "state_label": State(a.state).label})
+    return rows

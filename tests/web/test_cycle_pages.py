@@ -1,0 +1,288 @@
+"""The work-committee admin's pages (Django test client): cycles, progress, roles, sample, publicity, lists,
+dashboards and their JSON, the public notice; and that nobody else gets in."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from chuangxing.assessments import publicity, sampling
+from chuangxing.assessments.models import AuditEntry, Cycle, Objection, Role, RoleAssignment, State
+
+from .cycle_world import CycleWorld
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["", "roles/", "sample/", "publicity/", "lists/", "dashboard/"]
+
+
+@pytest.fixture
+def world():
+    return CycleWorld()
+
+
+@pytest.fixture
+def admin(client, world):
+    client.force_login(world.admin)
+    return client
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def announced(world, *, days_ago: int = 0):
+    """The world reviewed, sampled, inspected and announced; the notice ended ``days_ago`` days ago when given."""
+    world.open(spot_check_share="0.2")
+    world.reviewed()
+    sampling.draw_sample(cycle=world.cycle, seed="s", by=world.admin)
+    world.inspected()
+    today = timezone.localdate()
+    start = today - timedelta(days=days_ago + 6) if days_ago else today
+    return publicity.announce(cycle=world.cycle, title="2026年度结果公示", starts_on=start,
+                              ends_on=start + timedelta(days=6), by=world.admin)
+
+
+# -- a new cycle ------------------------------------------------------------------------------------
+def test_the_admin_opens_a_cycle_from_the_form(admin, world):
+    page = admin.get("/cycles/new/")
+    assert page.status_code == 200
+    assert "镇江" in text(page) and "考评范围" in text(page)
+    response = admin.post("/cycles/new/", {
+        "name": "2026年度达标创星", "root": world.root.pk, "rubric_id": "zhenjiang-2018", "period_start": "2025-12-16",
+        "period_end": "2026-12-15", "spot_check_share": "0.2", "spot_check_tolerance": "3"})
+    cycle = Cycle.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cycles/{cycle.pk}/"
+    assert cycle.assessments.count() == 12 and str(cycle.spot_check_share) == "0.200"
+    assert AuditEntry.objects.filter(action="open_cycle", actor=world.admin).exists()
+    listing = text(admin.get("/cycles/"))
+    assert "2026年度达标创星" in listing
+
+
+def test_a_bad_form_is_answered_in_chinese_and_opens_nothing(admin, world):
+    response = admin.post("/cycles/new/", {
+        "name": "x", "root": world.root.pk, "rubric_id": "zhenjiang-2018", "period_start": "2026-12-15",
+        "period_end": "2025-12-16", "spot_check_share": "2", "spot_check_tolerance": "3"})
+    assert response.status_code == 200
+    assert "考评期结束日不能早于开始日" in text(response)
+    assert "2" in text(response) and "field-error" in text(response)
+    assert not Cycle.objects.exists()
+
+
+# -- progress -----------------------------------------------------------------------------------------
+def test_progress_names_who_has_not_submitted_and_who_waits(admin, world):
+    cycle = world.open()
+    waiting = cycle.assessments.order_by("pk").first()
+    cycle.assessments.filter(pk=waiting.pk).update(state=State.SUBMITTED, submitted_at=timezone.now())
+    page = text(admin.get(f"/cycles/{cycle.pk}/"))
+    assert "尚未提交（11）" in page and "等待审核（1）" in page
+    assert f'href="/assessments/{waiting.pk}/review/"' in page
+    other = cycle.assessments.exclude(pk=waiting.pk).first()
+    assert f'href="/assessments/{other.pk}/self/"' in page
+
+
+def test_the_gap_lists_the_over_claims_first(admin, world):
+    cycle = world.open()
+    world.reviewed()
+    first, second = cycle.assessments.order_by("pk")[:2]
+    cycle.assessments.filter(pk=first.pk).update(self_total=100, reviewed_total=90)
+    cycle.assessments.filter(pk=second.pk).update(self_total=95, reviewed_total=94)
+    page = text(admin.get(f"/cycles/{cycle.pk}/"))
+    gaps = page[page.index('id="gaps"'):]
+    assert gaps.index(first.branch.name) < gaps.index(second.branch.name)
+
+
+# -- roles ------------------------------------------------------------------------------------------
+def test_granting_and_revoking_a_reviewer_is_audited(admin, world):
+    cycle = world.open()
+    response = admin.post(f"/cycles/{cycle.pk}/roles/", {"user": world.secretary.pk, "role": Role.REVIEWER,
+                                                         "organization": world.committee.pk})
+    assert response.status_code == 302
+    grant = RoleAssignment.objects.get(user=world.secretary, role=Role.REVIEWER)
+    assert AuditEntry.objects.filter(action="grant_role", actor=world.admin, target=f"org:{world.committee.pk}").exists()
+    again = admin.post(f"/cycles/{cycle.pk}/roles/", {"user": world.secretary.pk, "role": Role.REVIEWER,
+                                                      "organization": world.committee.pk}, follow=True)
+    assert "已是" in text(again)
+    assert admin.post(f"/cycles/{cycle.pk}/roles/{grant.pk}/revoke/").status_code == 302
+    assert not RoleAssignment.objects.filter(pk=grant.pk).exists()
+    assert AuditEntry.objects.filter(action="revoke_role", actor=world.admin).exists()
+
+
+# -- the sample -----------------------------------------------------------------------------------
+def test_the_sample_shows_its_seed_population_and_verification(admin, world):
+    cycle = world.open(spot_check_share="0.25")
+    refused = admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": ""}, follow=True)
+    assert "没有已审核的党支部，无法抽取抽验样本" in text(refused)
+    world.reviewed()
+    response = admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": "2026-seed"}, follow=True)
+    page = text(response)
+    assert "已抽取 3 个党支部进行抽验" in page
+    assert "2026-seed" in page and "复核一致" in page
+    draw = cycle.draws.get()
+    assert cycle.assessments.filter(state=State.SAMPLED).count() == len(draw.sample) == 3
+    for pk in draw.sample:
+        assert cycle.assessments.get(pk=pk).branch.name in page
+
+
+# -- publicity and finalization ------------------------------------------------------------------------
+def test_announce_object_answer_and_finalize(admin, world):
+    world.open(spot_check_share="0.2")
+    world.reviewed()
+    cycle = world.cycle
+    sampling.draw_sample(cycle=cycle, seed="s", by=world.admin)
+    open_checks = admin.post(f"/cycles/{cycle.pk}/publicity/", {"title": "公示", "starts_on": timezone.localdate(),
+                                                                "ends_on": timezone.localdate() + timedelta(days=6)},
+                             follow=True)
+    assert "还有党支部抽验未完成，不能公示" in text(open_checks)
+    world.inspected()
+    response = admin.post(f"/cycles/{cycle.pk}/publicity/", {
+        "title": "2026年度结果公示", "starts_on": timezone.localdate(), "ends_on": timezone.localdate() + timedelta(days=6)})
+    assert response.status_code == 302
+    notice = cycle.notices.get()
+    assert cycle.assessments.filter(state=State.ANNOUNCED).count() == 12
+
+    # anyone objects on the public page
+    public = Client(enforce_csrf_checks=True)
+    page = public.get(f"/notice/{notice.pk}/")
+    assert page.status_code == 200 and "2026年度结果公示" in text(page)
+    target = cycle.assessments.order_by("pk").first()
+    assert target.branch.name in text(page)
+    assert public.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": "主题党日没有开展"}).status_code == 403
+    token = page.cookies["csrftoken"].value
+    posted = public.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": "主题党日没有开展",
+                                                   "csrfmiddlewaretoken": token})
+    assert posted.status_code == 302
+    objection = Objection.objects.get()
+
+    # finalization is refused while the notice runs and the objection is open, in the service's words
+    refused = text(admin.post(f"/cycles/{cycle.pk}/finalize/", follow=True))
+    assert "公示期满后才能评定" in refused
+    listed = text(admin.get(f"/cycles/{cycle.pk}/publicity/"))
+    assert "主题党日没有开展" in listed and "未答复 1" in listed
+    assert admin.post(f"/cycles/{cycle.pk}/objections/{objection.pk}/answer/", {"answer": "经核实已扣分"}).status_code == 302
+    objection.refresh_from_db()
+    assert objection.answer == "经核实已扣分" and objection.answered_by == world.admin
+
+    cycle.notices.update(starts_on=timezone.localdate() - timedelta(days=10), ends_on=timezone.localdate() - timedelta(days=3))
+    done = admin.post(f"/cycles/{cycle.pk}/finalize/", follow=True)
+    assert "评定完成：12 个党支部已评定" in text(done)
+    assert cycle.assessments.filter(state=State.FINALIZED).count() == 12
+
+
+def test_finalize_names_the_open_objections(admin, world):
+    notice = announced(world, days_ago=2)
+    target = world.cycle.assessments.order_by("pk").first()
+    Objection.objects.create(notice=notice, assessment=target, text="材料不实")
+    page = text(admin.post(f"/cycles/{world.cycle.pk}/finalize/", follow=True))
+    assert "公示期间的异议尚未全部答复，不能评定" in page and "材料不实" in page
+
+
+def test_the_notice_refuses_objections_outside_its_period(world):
+    notice = announced(world, days_ago=2)
+    client = Client()
+    page = text(client.get(f"/notice/{notice.pk}/"))
+    assert "不在公示期内" in page and "不能提出异议" in page
+    target = world.cycle.assessments.first()
+    response = client.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": "迟到的异议"})
+    assert "不在公示期内" in text(response) and not Objection.objects.exists()
+
+
+def test_an_unknown_notice_is_404(client, db):
+    assert client.get("/notice/999/").status_code == 404
+
+
+# -- lists and downloads ------------------------------------------------------------------------------
+def test_the_lists_after_finalization_and_their_downloads(admin, world):
+    announced(world, days_ago=2)
+    cycle = world.cycle
+    publicity.finalize(cycle=cycle, by=world.admin)
+    page = text(admin.get(f"/cycles/{cycle.pk}/lists/"))
+    assert "附件2" in page and "未授星（未达标）党支部名单" in page and "分布与目标" in page
+    assert 'id="quota"' in page
+    for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF"), ("csv", "\ufeff".encode())):
+        assert f'href="/cycles/{cycle.pk}/reports/unstarred.{fmt}"' in page
+        response = admin.get(f"/cycles/{cycle.pk}/reports/unstarred.{fmt}")
+        assert response.status_code == 200 and response.content.startswith(magic)
+        assert "attachment" in response["Content-Disposition"]
+    assert admin.get(f"/cycles/{cycle.pk}/reports/nonsense.pdf").status_code == 404
+    assert admin.get(f"/cycles/{cycle.pk}/reports/unstarred.doc").status_code == 404
+
+
+# -- dashboards ---------------------------------------------------------------------------------------
+def test_the_dashboard_json_serves_the_numbers_the_page_shows(admin, world):
+    cycle = world.open()
+    world.reviewed()
+    page = text(admin.get(f"/cycles/{cycle.pk}/dashboard/"))
+    data = admin.get(f"/api/cycles/{cycle.pk}/dashboard/").json()
+    assert "chart.umd.min" in page and 'id="chart-distribution"' in page
+    assert sum(r["count"] for r in data["submissions"]) == 12 == data["submissions"][-1]["cumulative"]
+    for row in data["submissions"]:
+        assert f'<td>{row["day"]}</td><td class="num">{row["count"]}</td><td class="num">{row["cumulative"]}</td>' in page
+    top = data["short_board"][0]
+    assert float(top["lost"]) > 0 and top["title"] in page
+    assert f'<td class="num">{top["lost"]}</td><td class="num">{top["average"]}</td>' in page
+    overall = [r for r in data["distribution"] if r["committee_id"] is None]
+    assert overall and all(r["target_text"] in page for r in overall)
+
+    drill = admin.get(f"/cycles/{cycle.pk}/dashboard/short-board/{top['indicator']}/")
+    rows = admin.get(f"/api/cycles/{cycle.pk}/dashboard/short-board/{top['indicator']}/").json()["rows"]
+    assert len(rows) == top["losing"] and all(r["branch"] in text(drill) for r in rows)
+    assert admin.get(f"/cycles/{cycle.pk}/dashboard/short-board/no-such-indicator/").status_code == 404
+
+
+def test_a_branch_dashboard_shows_its_categories_and_history(admin, world):
+    notice = announced(world, days_ago=2)
+    publicity.finalize(cycle=notice.cycle, by=world.admin)
+    a = world.cycle.assessments.order_by("pk").first()
+    page = text(admin.get(f"/cycles/{world.cycle.pk}/dashboard/branches/{a.pk}/"))
+    data = admin.get(f"/api/cycles/{world.cycle.pk}/dashboard/branches/{a.pk}/").json()
+    assert [c["title"] for c in data["categories"]] == ["基本组织覆盖", "基本队伍建设", "基本制度执行", "基本功能发挥",
+                                                       "基本保障落实"]
+    assert all(c["title"] in page for c in data["categories"])
+    assert len(data["history"]) == 1 and data["history"][0]["cycle"] in page
+    a.refresh_from_db()
+    assert data["history"][0]["total"] == format(a.final_total.normalize(), "f")
+
+
+# -- who gets in ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("who", ["reviewer", "secretary", "inspector"])
+def test_only_the_admin_gets_in(world, who):
+    cycle = world.open()
+    client = as_user(getattr(world, who))
+    a = cycle.assessments.first()
+    urls = ["/cycles/", "/cycles/new/", *(f"/cycles/{cycle.pk}/{p}" for p in PAGES),
+            f"/api/cycles/{cycle.pk}/dashboard/", f"/cycles/{cycle.pk}/dashboard/branches/{a.pk}/",
+            f"/api/cycles/{cycle.pk}/dashboard/branches/{a.pk}/", f"/cycles/{cycle.pk}/reports/unstarred.csv"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 403, url
+    assert "没有权限" in text(client.get(f"/cycles/{cycle.pk}/"))
+    for url in (f"/cycles/{cycle.pk}/sample/", f"/cycles/{cycle.pk}/finalize/", f"/cycles/{cycle.pk}/roles/"):
+        assert client.post(url, {"seed": "x"}).status_code == 403
+    assert not cycle.draws.exists()
+    assert AuditEntry.objects.filter(actor=getattr(world, who), denied=True).exists()
+    assert client.post("/cycles/new/", {"name": "x"}).status_code == 403
+
+
+def test_an_admin_of_another_tree_gets_403_and_unknown_cycles_404(world):
+    cycle = world.open()
+    from .cycle_world import make_user
+
+    other = make_user("other_admin", "另一工委", (Role.ADMIN, world.committee))
+    client = as_user(other)
+    assert client.get(f"/cycles/{cycle.pk}/").status_code == 403
+    assert client.get("/cycles/999/").status_code == 404
+    assert "2026年度达标创星" not in text(client.get("/cycles/"))
+
+
+def test_signed_out_pages_go_to_login_and_the_api_answers_401(client, world):
+    cycle = world.open()
+    assert client.get(f"/cycles/{cycle.pk}/")["Location"].startswith("/accounts/login/")
+    assert client.get(f"/api/cycles/{cycle.pk}/dashboard/").status_code == 401

@@ -10,6 +10,10 @@
     chuangxing score ID_OR_FILE FINDINGS_FILE [--json] [--complete] [--param name=value ...]
     chuangxing facts [--json | --markdown]
     chuangxing demo-server [--host 127.0.0.1] [--port 8000]
+    chuangxing demo --branches N --seed S [--year Y] [--add]
+    chuangxing import KIND FILE
+    chuangxing template KIND OUT
+    chuangxing report NAME --cycle ID [--branch ID ...] --format xlsx|pdf|csv [-o OUT]   (--list: the reports)
 
 Exit status: 0 done (a valid rubric, a scored branch), 1 refused (an invalid rubric, refused
 findings, a file not found), 2 the command used wrongly.
@@ -23,7 +27,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from chuangxing.cli import demo as demo_commands
 from chuangxing.cli import facts as facts_commands
+from chuangxing.cli import records as records_commands
+from chuangxing.cli import report as report_commands
 from chuangxing.cli import rubric as rubric_commands
 from chuangxing.cli import score as score_commands
 from chuangxing.cli.common import FAILED, USAGE, UsageError, log
@@ -51,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     server.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
     server.set_defaults(handler=demo_server)
+    demo_commands.register(commands)
+    records_commands.register(commands)
+    report_commands.register(commands)
     return parser
 
 

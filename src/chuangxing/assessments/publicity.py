@@ -47,11 +47,11 @@ def announce(*, cycle: Cycle, title: str, starts_on: date, ends_on: date, by, bo
         raise Refused("bad_period", "公示结束日期早于开始日期", "notice ends before it starts")
     if days < cycle.announce_days:
         raise Refused("notice_too_short", f"公示期为 {days} 天，少于规定的 {cycle.announce_days} 天",
-                             f"notice runs {days} days, at least {cycle.announce_days} needed")
+                     f"notice runs {days} days, at least {cycle.announce_days} needed")
     pending = list(cycle.assessments.filter(state=State.SAMPLED).values_list("branch__name", flat=True)[:SHOWN + 1])
     if pending:
         raise Refused("inspections_open", f"还有党支部抽验未完成，不能公示：{_names(pending)}",
-                             "spot checks still open")
+                     "spot checks still open")
     ids = list(cycle.assessments.filter(state__in=move.sources).values_list("id", "state"))
     if not ids:
         raise Refused("nothing_to_announce", "没有已审核或已抽验的党支部可以公示", "nothing to announce")
@@ -77,7 +77,7 @@ def object_to(*, notice: Notice, assessment: Assessment, text: str, now=None) ->
         raise Refused("not_announced", f"“{assessment.branch.name}”不在本次公示之列", "assessment is not announced")
     if not notice.starts_on <= today <= notice.ends_on:
         raise Refused("notice_closed", f"不在公示期内（{_day(notice.starts_on)}至{_day(notice.ends_on)}），"
-                             "不能提出异议", "the notice is not running")
+                     "不能提出异议", "the notice is not running")
     text = (text or "").strip()
     if not text:
         raise Refused("empty_objection", "请写明异议内容", "an objection needs text")
@@ -145,7 +145,7 @@ def _check_publicity_over(cycle: Cycle, today: date) -> None:
     running = cycle.notices.filter(ends_on__gte=today).order_by("-ends_on").first()
     if running is not None:
         raise Refused("notice_period_open", f"公示“{running.title}”至{_day(running.ends_on)}结束，公示期满后才能评定",
-                             "the notice period has not ended")
+                     "the notice period has not ended")
     open_ = list(Objection.objects.filter(notice__cycle=cycle, answer="").select_related("assessment__branch")
                  .order_by("submitted_at", "pk")[:SHOWN + 1])
     if open_:
@@ -153,7 +153,7 @@ def _check_publicity_over(cycle: Cycle, today: date) -> None:
         listed = "；".join(f"{o.assessment.branch.name}：“{_short(o.text)}”" for o in open_[:SHOWN])
         more = f"等 {total} 条" if total > SHOWN else f"共 {total} 条"
         raise Refused("objections_open", f"公示期间的异议尚未全部答复，不能评定（{listed}，{more}）",
-                             f"{total} objections unanswered")
+                     f"{total} objections unanswered")
 
 
 def _subquery(cycle: Cycle):

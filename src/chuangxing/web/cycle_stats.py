@@ -49,6 +49,15 @@ def _branches(cycle: Cycle, states: tuple) -> dict[str, Any]:
     return {"count": rows.count(), "rows": listed}
 
 
+def distribution(cycle: Cycle) -> list[dict[str, Any]]:
+    """``lists.distribution`` (overall first, then per committee) with its shares written as percentages."""
+    from chuangxing.assessments.lists import distribution as rows
+    from chuangxing.assessments.lists import percent_of
+
+    return [{**r, "share_percent": percent_of(r["share"]), "target_percent": percent_of(r["target"])}
+            for r in rows(cycle=cycle)]
+
+
 def submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
     """Submissions per calendar day (``submitted_at``), with the running total."""
     days = (cycle.assessments.filter(submitted_at__isnull=False).annotate(day=TruncDate("submitted_at"))

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from chuangxing.assessments import lists
 from chuangxing.assessments.workflow import Refused
+from chuangxing.web import cycle_stats
 from chuangxing.web.views.cycles import admin_cycle
 
 # The reports offered as downloads on the lists page: (registry name, button text).
@@ -29,7 +30,7 @@ def cycle_lists(request, cycle: int):
         "cycle": cycle, "tab": "lists", "recommendations": recommendations,
         "quota": lists.recommendation_quota(cycle=cycle, rows=recommendations),
         "unrated": unrated, "unrated_error": unrated_error,
-        "distribution": lists.distribution(cycle=cycle),
+        "distribution": cycle_stats.distribution(cycle),
         "downloads": _downloads(), "formats": FORMATS,
     }
     return render(request, "cycles/cycle_lists.html", context)

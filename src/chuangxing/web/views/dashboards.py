@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from chuangxing.assessments import history, lists
+from chuangxing.assessments import history
 from chuangxing.assessments.models import Assessment
 from chuangxing.web import cycle_stats
 from chuangxing.web.views.cycles import admin_cycle
@@ -24,10 +24,9 @@ SHORT_BOARD_CHART = 15        # indicators in the short-board chart (the table l
 
 
 def dashboard_data(cycle) -> dict[str, Any]:
-    rows = lists.distribution(cycle=cycle)
     return {
         "cycle": {"id": cycle.pk, "name": cycle.name},
-        "distribution": rows,
+        "distribution": cycle_stats.distribution(cycle),
         "levels": cycle_stats.level_counts(cycle),
         "short_board": cycle_stats.short_board(cycle),
         "submissions": cycle_stats.submissions_per_day(cycle),

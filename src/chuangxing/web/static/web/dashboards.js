@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   if (typeof Chart === "undefined") { return; }
-  var RED = "#b3191d", GOLD = "#e0b44c", BLUE = "#2a4a7f", GREEN = "#2f8a46", GREY = "#8a929c";
+  var RED = "#b3191d", GOLD = "#e0b44c", BLUE = "#2a4a7f";
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.animation = false;
 
@@ -77,7 +77,8 @@
       });
     }
     var hist = canvas("chart-history");
-    if (hist) {
+    if (hist && !data.history.length) { hist.parentNode.hidden = true; }
+    if (hist && data.history.length) {
       new Chart(hist, {
         type: "line",
         data: { labels: data.history.map(function (h) { return h.cycle; }), datasets: [{
@@ -86,5 +87,4 @@
       });
     }
   });
-  void GREEN; void GREY;
 })();

@@ -159,12 +159,20 @@ def build_demo_city(*, branches: int = 200, seed: int = 2026, year: int = 2026,
                         progress(done, branches)
         writer.flush()
         _reset_sequences()
+    _analyze()
     if progress:
         progress(branches, branches)
     counts = writer.counts
     return DemoStats(organizations=counts.get("organization", 0), branches=branches, members=counts.get("member", 0),
                      meetings=counts.get("meeting", 0), attendance=counts.get("attendance", 0),
                      dues=counts.get("dues", 0), rows=dict(counts))
+
+
+def _analyze() -> None:
+    """Fresh statistics after a bulk load: without them PostgreSQL picks per-branch plans that read
+    every meeting each time (a facts query went from 0.5 s to a minute on 3,000 branches)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _reset_sequences() -> None:

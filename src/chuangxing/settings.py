@@ -84,9 +84,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",                      # the JSON API's Swagger UI served from static (no CDN)
     "chuangxing.orgs",
     "chuangxing.records",
     "chuangxing.assessments",
+    "chuangxing.apitokens",
     "chuangxing.web",
 ]
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("chuangxing.web.urls")),
+    path("", include("chuangxing.web.urls_api")),    # /api/v1/: the JSON API (its own namespace, for ninja)
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),

@@ -1,0 +1,50 @@
+"""``/api/v1/``: the JSON API (django-ninja), described by OpenAPI at ``/api/v1/openapi.json``.
+
+::
+
+    GET  /api/v1/rubrics                          the rubric library
+    GET  /api/v1/rubrics/{rubric_id}              one rubric as a tree (rubric.export.rubric_tree)
+    GET  /api/v1/cycles                           the cycles the user takes part in
+    GET  /api/v1/cycles/{id}                      one cycle, with the count per state of what the user may read
+    GET  /api/v1/cycles/{id}/assessments          the assessments the user may read (permissions.visible_assessments)
+    GET  /api/v1/assessments/{id}?stage=review    one assessment, its score sheet at a stage and what the user may do
+    PUT  /api/v1/assessments/{id}/findings        save rule inputs (services.save_findings; 409 on a stale version)
+    POST /api/v1/assessments/{id}/transitions     a move (services.transition)
+    GET  /api/v1/assessments/{id}/review          self vs review per indicator (sheets.review_view)
+
+The description (``openapi.json``) and its Swagger UI (``/api/v1/docs``, served from static files,
+no CDN) are readable without signing in: they hold no data.
+
+Authentication: ``Authorization: Bearer cx_…`` (an :mod:`chuangxing.apitokens` token), or the browser's
+session (then unsafe methods need the CSRF token, as the pages do). The permissions are the services'
+own: the API calls the same functions as the pages.
+
+Errors: ``{"error": {"code": ..., "message": <中文>}}`` with a stable code (see :mod:`.errors`).
+Exact numbers (points, scores, shares) are written as **strings** ("0.3", "87.5"), as the older
+``/api/rubrics/`` views do: JSON readers would otherwise turn them into binary floats. Numbers sent
+in request bodies are read as decimals, never floats.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from chuangxing.web.api.v1 import assessments, cycles, rubrics
+from chuangxing.web.api.v1.auth import API_AUTH
+from chuangxing.web.api.v1.errors import install_handlers
+from chuangxing.web.api.v1.wire import DecimalParser, Renderer
+
+api = NinjaAPI(
+    title="创星 API",
+    version="1",
+    description=__doc__.split("\n\n", 1)[0] + "\n\n" + "精确数值（分值、得分、比例）一律以字符串表示，例如 \"0.3\"。"
+    "认证：请求头 Authorization: Bearer <令牌>（在管理后台或 chuangxing token create 生成），或浏览器登录会话。",
+    urls_namespace="api-v1",
+    auth=API_AUTH,
+    renderer=Renderer(),
+    parser=DecimalParser(),
+)
+install_handlers(api)
+api.add_router("/rubrics", rubrics.router)
+api.add_router("/cycles", cycles.router)
+api.add_router("/assessments", assessments.router)

@@ -1,0 +1,74 @@
+"""One assessment: its sheet, saving findings, moves, the review side by side. Every call goes through
+the services, which check the user's role, the state, the deadline and the version."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import Router
+
+from chuangxing.assessments.models import Assessment
+from chuangxing.assessments.services import (
+    MOVE_SERVICES,
+    allowed_actions,
+    get_assessment,
+    save_findings,
+    sheet_of,
+    transition,
+)
+from chuangxing.assessments.sheets import review_view
+from chuangxing.assessments.workflow import NotAllowed
+from chuangxing.web.api.v1.errors import ApiError
+from chuangxing.web.api.v1.schemas import AssessmentDetail, Error, FindingsIn, ReviewRows, Stage, TransitionIn
+from chuangxing.web.api.v1.shapes import assessment_summary
+
+router = Router(tags=["考评"])
+REFUSALS = {403: Error, 404: Error}
+
+
+def assessment_for(request, pk: int) -> Assessment:
+    """The assessment if the user may read it: 404 when there is none, 403 (audited) otherwise."""
+    try:
+        return get_assessment(pk=pk, by=request.auth)
+    except NotAllowed:
+        if not Assessment.objects.filter(pk=pk).exists():
+            raise Http404("没有找到该考评") from None
+        raise
+
+
+def _detail(request, assessment: Assessment, stage: str) -> dict:
+    assessment.refresh_from_db()
+    return {**assessment_summary(assessment), "stage": stage, "actions": allowed_actions(assessment, by=request.auth),
+            "sheet": sheet_of(assessment, stage=stage).to_dict()}
+
+
+@router.get("/{int:assessment_id}", response={200: AssessmentDetail, **REFUSALS}, summary="一份考评及评分表")
+def assessment_detail(request, assessment_id: int, stage: Stage = "review"):
+    return _detail(request, assessment_for(request, assessment_id), stage)
+
+
+@router.put("/{int:assessment_id}/findings",
+            response={200: AssessmentDetail, 400: Error, 409: Error, 422: Error, **REFUSALS},
+            summary="保存评分输入（带 version，冲突返回 409）")
+def put_findings(request, assessment_id: int, body: FindingsIn):
+    assessment = assessment_for(request, assessment_id)
+    values = {rule: change.model_dump() for rule, change in body.values.items()}
+    assessment = save_findings(assessment=assessment, stage=body.stage, values=values, version=body.version,
+                               by=request.auth)
+    return _detail(request, assessment, body.stage)
+
+
+@router.post("/{int:assessment_id}/transitions", response={200: AssessmentDetail, 400: Error, 409: Error, **REFUSALS},
+             summary="流转（提交、退回、审核通过……）")
+def post_transition(request, assessment_id: int, body: TransitionIn):
+    assessment = assessment_for(request, assessment_id)
+    if body.action in MOVE_SERVICES:
+        raise ApiError(400, "not_here", f"“{body.action}”涉及整个周期或更多步骤，请在相应页面办理")
+    assessment = transition(assessment=assessment, action=body.action, by=request.auth, reason=body.reason,
+                            version=body.version)
+    return _detail(request, assessment, "review")
+
+
+@router.get("/{int:assessment_id}/review", response={200: ReviewRows, **REFUSALS}, summary="自评与审核逐项对照")
+def review_rows(request, assessment_id: int):
+    assessment = assessment_for(request, assessment_id)
+    return {"assessment": assessment.pk, "rows": review_view(assessment, by=request.auth)}

@@ -1,0 +1,73 @@
+"""Errors of the API: every refusal is ``{"error": {"code": ..., "message": <中文>}}``.
+
+=====  ======================  ==========================================================
+400    validation              the request does not fit the description (``details`` lists why)
+400    illegal_transition,     the workflow refuses (the service's own code: deadline_passed,
+       deadline_passed, ...    objections_open, not_here (a move made by another service) ...)
+401    not_authenticated       no valid token or session
+403    forbidden               the services' permission check (audited)
+404    not_found               no such rubric, cycle or assessment
+405    method_not_allowed
+409    conflict                someone saved since the ``version`` sent; nothing was written
+422    findings_invalid        the inputs do not fit the rubric; ``errors`` names each rule
+=====  ======================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
+from chuangxing.scoring.errors import FindingsInvalid
+
+STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 422: "findings_invalid"}
+STATUS_MESSAGES = {400: "请求有误", 401: "请先登录或提供有效的接口令牌。", 403: "没有权限。", 404: "没有找到。",
+                   405: "不支持该请求方法。", 409: "数据已被他人修改，请刷新后再试。"}
+
+
+class ApiError(HttpError):
+    """``raise ApiError(404, "not_found", "没有找到该考评周期")``."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(status, message)
+        self.code = code
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _validation(exc: ValidationError) -> tuple:
+    details = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors]
+    where = "、".join(d["where"] for d in details if d["where"])
+    return 400, "validation", f"请求内容不符合接口说明{('：' + where) if where else ''}", {"details": details}
+
+
+# Each refusal as (status, code, Chinese message, extra fields); the most specific class is used (ninja walks the MRO).
+ANSWERS = {
+    ApiError: lambda exc: (exc.status_code, exc.code, exc.message, {}),
+    HttpError: lambda exc: (exc.status_code, STATUS_CODES.get(exc.status_code, "error"),
+                            STATUS_MESSAGES.get(exc.status_code, str(exc)), {}),
+    ValidationError: _validation,
+    AuthenticationError: lambda exc: (401, "not_authenticated", STATUS_MESSAGES[401], {}),
+    AuthorizationError: lambda exc: (403, "forbidden", STATUS_MESSAGES[403], {}),
+    Http404: lambda exc: (404, "not_found", str(exc) or STATUS_MESSAGES[404], {}),
+    NotAllowed: lambda exc: (403, "forbidden", exc.message_zh, {}),
+    EditConflict: lambda exc: (409, "conflict", exc.message_zh, {}),
+    WorkflowError: lambda exc: (400, exc.code, exc.message_zh, {}),
+    FindingsInvalid: lambda exc: (422, "findings_invalid", exc.message_zh, {"errors": [e.to_dict() for e in exc.errors]}),
+}
+
+
+def install_handlers(api) -> None:
+    for exception, answer in ANSWERS.items():
+        api.add_exception_handler(exception, _handler(api, answer))
+
+
+def _handler(api, answer):
+    def handle(request, exc):
+        status, code, message, extra = answer(exc)
+        return api.create_response(request, error_body(code, message, **extra), status=status)
+    return handle

@@ -16,5 +16,6 @@ urlpatterns = [
     path("s/<str:token>/", surveys.survey_answer, name="survey_answer"),
     path("cycles/<int:cycle>/assessments/<int:assessment>/surveys/<int:survey>/tokens/", surveys.survey_tokens,
          name="survey_tokens"),
+    path("", include("chuangxing.web.urls_work")),     # 我的工作, branch records, self-assessment, review, spot check
     path("", include("chuangxing.web.urls_cycles")),   # 考评周期 (admin), 公示 notice, dashboards
 ]

@@ -22,6 +22,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
@@ -84,6 +85,7 @@ class _Writer:
         self.row = 0
         self.runs = {i: _Run() for i, c in enumerate(self.columns) if c.merge_on}
         self.carried: dict[int, Any] = {}
+        self.styles: dict[tuple, StyleArray] = {}
 
     # -- the sheet around the table ---------------------------------------------------------------
     def write(self, ticker: Ticker) -> None:
@@ -204,15 +206,26 @@ class _Writer:
         cell = WriteOnlyCell(self.sheet, value=value)
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"
-        cell.border = BORDER
-        cell.alignment = CENTER if column.numeric else WRAP
-        if column.kind in NUMBER_FORMATS and not isinstance(value, str):
-            cell.number_format = NUMBER_FORMATS[column.kind]
-        if style == "strong":
-            cell.fill, cell.font = STRONG_FILL, BOLD
-        elif style == "section":
-            cell.fill, cell.font = SECTION_FILL, BOLD
+        cell._style = StyleArray(self._style_of(column, style, numeric=not isinstance(value, str)))
         return cell
+
+    def _style_of(self, column: Column, style: str | None, *, numeric: bool) -> StyleArray:
+        """The style of a cell, made once per kind of cell: setting openpyxl's style attributes one by one
+        hashes every style object each time, which cost more than writing the whole sheet."""
+        key = (column.kind, style, numeric)
+        found = self.styles.get(key)
+        if found is None:
+            cell = WriteOnlyCell(self.sheet)
+            cell.border = BORDER
+            cell.alignment = CENTER if column.numeric else WRAP
+            if column.kind in NUMBER_FORMATS and numeric:
+                cell.number_format = NUMBER_FORMATS[column.kind]
+            if style == "strong":
+                cell.fill, cell.font = STRONG_FILL, BOLD
+            elif style == "section":
+                cell.fill, cell.font = SECTION_FILL, BOLD
+            found = self.styles[key] = cell._style
+        return found
 
     def _blank(self, row: Row) -> WriteOnlyCell:
         return self._cell(Column("_", ""), None, row)

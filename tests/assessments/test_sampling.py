@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chuangxing.assessments.bulk import score_one
 from chuangxing.assessments.models import Assessment, AuditEntry, Role, SampleDraw, State
 from chuangxing.assessments.sampling import (
     ALGORITHM,
@@ -184,6 +185,17 @@ def test_five_star_candidates_are_drawn_first_and_strata_are_committees(city_cyc
     assert len(draw.seed) == 32                                    # generated and recorded
     assert candidates <= set(draw.sample) or len(draw.sample) < len(candidates)
     assert verify_draw(draw)
+
+
+@pytest.mark.django_db
+def test_candidates_are_those_whose_reviewed_sheet_reaches_five_stars(city_cycle):
+    """population_of scores only the branches whose reviewed total can reach 五星: the same as scoring all."""
+    cycle, _ = city_cycle
+    expected = set()
+    for a in Assessment.objects.filter(cycle=cycle).select_related("cycle", "branch", "snapshot"):
+        if score_one(a, stage="review").rating("stars").eligible == "five":
+            expected.add(a.pk)
+    assert {pk for pk, _, priority in population_of(cycle) if priority} == expected
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Aggregate, F, Func, Q, TextField
+from django.db.models import Aggregate, F, Func, Q, QuerySet, TextField
 from django.db.models.functions import Coalesce
 
 from chuangxing.assessments.models import Assessment, Cycle, FactValue, Finding, RubricSnapshot
@@ -173,7 +173,7 @@ def _stage_rank(stage: str, sampled: bool) -> int:
     return _RANK[stage]
 
 
-def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | None = None,
+def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | QuerySet | None = None,
                 stage: str = "review") -> list[_Group]:
     """Every selected assessment's facts and findings, layered up to ``stage``, one group per rubric snapshot.
 
@@ -186,7 +186,7 @@ def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Itera
     if states is not None:
         where["state__in"] = list(states)
     if ids is not None:
-        where["pk__in"] = list(ids)
+        where["pk__in"] = ids if isinstance(ids, QuerySet) else list(ids)     # a queryset stays a subquery
     parameters = json.dumps(cycle.parameters, sort_keys=True)
     groups: dict[int, _Group] = {}
     for snapshot in cycle.snapshots.all():
@@ -217,24 +217,29 @@ def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Itera
 
 
 class _JsonObject(Aggregate):
-    """One JSON object per group, built by the database (``json_group_object`` / ``json_object_agg``)."""
+    """One JSON object per group, built by PostgreSQL (``json_object_agg``)."""
 
-    function = "json_group_object"
+    function = "json_object_agg"
     output_field = TextField()
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="json_object_agg", **extra_context)
 
+class _ConcatObject(Aggregate):
+    """One JSON object per group, built by SQLite: its JSON columns hold JSON text already, so the pairs
+    are joined as text (``json_group_object`` would parse every value again)."""
 
-def _json_of(expression):
-    """A JSON column as a JSON value (SQLite keeps JSON as text: ``json()`` makes it a value again)."""
-    return Func(expression, function="json", output_field=TextField()) if connection.vendor == "sqlite" else expression
+    function = "group_concat"
+    template = "'{' || group_concat(%(expressions)s, ',') || '}'"
+    arg_joiner = " || ':' || "
+    output_field = TextField()
 
 
 def _objects(queryset, key: str, value) -> Iterator[tuple[int, dict]]:
     """(assessment id, {key: value}) per assessment, aggregated by the database: a few rows, not millions."""
-    grouped = (queryset.order_by().values("assessment_id")
-               .annotate(data=_JsonObject(F(key), _json_of(value))).values_list("assessment_id", "data"))
+    if connection.vendor == "sqlite":
+        pairs = _ConcatObject(Func(F(key), function="json_quote", output_field=TextField()), value)
+    else:
+        pairs = _JsonObject(F(key), value)
+    grouped = queryset.order_by().values("assessment_id").annotate(data=pairs).values_list("assessment_id", "data")
     for pk, data in _raw(grouped):
         yield pk, json.loads(data) if isinstance(data, str) else data
 
@@ -273,9 +278,12 @@ def _load_layer(findings, rank: int, where_is: dict[int, tuple[_Group, int]]) ->
 
 
 # -- scoring ------------------------------------------------------------------------------------
-def score_assessments(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | None = None,
+def score_assessments(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Iterable[int] | QuerySet | None = None,
                       stage: str = "review") -> dict[int, Scored]:
-    """Score every selected assessment of ``cycle`` at ``stage``; {assessment id: Scored}."""
+    """Score every selected assessment of ``cycle`` at ``stage``; {assessment id: Scored}.
+
+    ``ids``: a list of ids, or a queryset of them (``….values("id")``, kept as a subquery).
+    """
     out: dict[int, Scored] = {}
     for group in load_groups(cycle=cycle, states=states, ids=ids, stage=stage):
         out.update(_score_group(group))

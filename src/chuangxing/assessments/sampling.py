@@ -48,7 +48,7 @@ from decimal import Decimal
 from fractions import Fraction
 from random import Random
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chuangxing.assessments import permissions
@@ -156,19 +156,41 @@ def priority_levels(rubric: Rubric) -> tuple[str, frozenset[str]] | None:
 
 
 def population_of(cycle: Cycle) -> list[tuple[int, int, bool]]:
-    """The reviewed assessments of ``cycle`` as ``(id, stratum, five-star candidate)``, sorted."""
+    """The reviewed assessments of ``cycle`` as ``(id, stratum, five-star candidate)``, sorted.
+
+    A candidate's reviewed sheet reaches the priority level (its minimum and its condition, before the
+    process steps). Only the assessments whose stored ``reviewed_total`` (fixed when the review was
+    approved) reaches that level's minimum can, so only those are scored; a level with no minimum, or a
+    scheme rated on something other than the total, has every reviewed assessment scored.
+    """
     strata, _ = committees_of(cycle)
     reviewed = list(cycle.assessments.filter(state=State.REVIEWED).values_list("id", "branch_id", "snapshot_id"))
     if not reviewed:
         return []
     priorities = {snap.pk: priority_levels(rubric_of_snapshot(snap, cycle)) for snap in cycle.snapshots.all()}
-    scored = score_assessments(cycle=cycle, states=[State.REVIEWED], stage="review")
+    scored = {}
+    if any(priorities.values()):
+        bounds = [_lowest_total(rubric_of_snapshot(snap, cycle), priorities[snap.pk]) for snap in cycle.snapshots.all()
+                  if priorities[snap.pk]]
+        subset = cycle.assessments.filter(state=State.REVIEWED)
+        if None not in bounds:
+            subset = subset.filter(Q(reviewed_total__gte=min(bounds)) | Q(reviewed_total__isnull=True))
+        scored = score_assessments(cycle=cycle, ids=subset.values("id"), stage="review")
     out = []
     for pk, branch_id, snapshot_id in reviewed:
         wanted = priorities[snapshot_id]
-        rated = scored[pk].rating(wanted[0]) if wanted else None
+        rated = scored[pk].rating(wanted[0]) if wanted and pk in scored else None
         out.append((pk, strata[branch_id], rated is not None and rated.eligible in wanted[1]))
     return sorted(out)
+
+
+def _lowest_total(rubric: Rubric, wanted: tuple[str, frozenset[str]]) -> Decimal | None:
+    """The least total any priority level needs (None: a level, or the scheme, does not rest on the total)."""
+    scheme = next(s for s in rubric.ratings if s.id == wanted[0])
+    mins = [lv.min for lv in scheme.levels if lv.id in wanted[1]]
+    if scheme.value != "total" or any(m is None for m in mins):
+        return None
+    return min(mins)
 
 
 # -- the service --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ The environment variables::
     CHUANGXING_BEHIND_PROXY   "1": trust X-Forwarded-Proto from the load balancer
     CHUANGXING_SSL_REDIRECT   "0" to let the proxy do the HTTPS redirect (production, default 1)
     CHUANGXING_HSTS_SECONDS   Strict-Transport-Security max-age in production (default one year)
+    CHUANGXING_CACHE          "database": a cache shared by all application servers (sign-in throttle)
     DATABASE_URL              e.g. postgres://user@host:5432/chuangxing; default SQLite
 """
 
@@ -138,7 +139,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES[
 
 # -- authentication -------------------------------------------------------------------------
 
-# Django's default hashers (PBKDF2 first). Argon2 would need argon2-cffi, not installed for now.
+# Argon2id first (argon2-cffi); the others only read passwords hashed before, which are upgraded on sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -146,8 +153,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "web:my_work"
+LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# -- cache: the sign-in throttle's counts. "database" shares them between application servers
+# (run `python -m chuangxing.manage createcachetable` once, see docs/deploy.md); the default is per process.
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chuangxing_cache"}
+    if os.environ.get("CHUANGXING_CACHE", "").strip().lower() == "database"
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
 
 # -- language and time ----------------------------------------------------------------------
 
@@ -179,6 +195,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # -- security -------------------------------------------------------------------------------
 
+BEHIND_PROXY = _env_flag("CHUANGXING_BEHIND_PROXY", False)    # also: the sign-in throttle reads X-Forwarded-For
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -191,7 +208,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("CHUANGXING_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
-    if _env_flag("CHUANGXING_BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
         USE_X_FORWARDED_HOST = True
 

@@ -4,14 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from chuangxing.web.login import ThrottledLoginView
+
 urlpatterns = [
     path("", include("chuangxing.web.urls")),
     path("", include("chuangxing.web.urls_api")),    # /api/v1/: the JSON API (its own namespace, for ninja)
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),   # throttled after 5 failures
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

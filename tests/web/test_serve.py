@@ -23,7 +23,7 @@ def test_prepare_demo_creates_the_admin_once():
     admin = get_user_model().objects.get(username=DEMO_USERNAME)
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(DEMO_PASSWORD)
-    assert admin.password.startswith("pbkdf2_sha256$")
+    assert admin.password.startswith("argon2$argon2id$")
 
 
 def test_prepare_demo_refuses_production(settings):

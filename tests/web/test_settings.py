@@ -12,7 +12,7 @@ import chuangxing.settings
 GOOD_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
 ENV_NAMES = [
     "CHUANGXING_ENV", "CHUANGXING_SECRET_KEY", "CHUANGXING_ALLOWED_HOSTS", "CHUANGXING_DEBUG",
-    "CHUANGXING_SSL_REDIRECT", "CHUANGXING_BEHIND_PROXY", "CHUANGXING_HSTS_SECONDS", "DATABASE_URL",
+    "CHUANGXING_SSL_REDIRECT", "CHUANGXING_BEHIND_PROXY", "CHUANGXING_HSTS_SECONDS", "CHUANGXING_CACHE", "DATABASE_URL",
 ]
 
 
@@ -53,8 +53,16 @@ def test_database_url_is_read(load_settings):
     assert (database["HOST"], database["NAME"], database["USER"]) == ("db.example", "chuangxing", "someone")
 
 
-def test_passwords_use_django_default_hashers(load_settings):
-    assert "PASSWORD_HASHERS" not in load_settings()
+def test_passwords_are_hashed_with_argon2_first(load_settings):
+    hashers = load_settings()["PASSWORD_HASHERS"]
+
+    assert hashers[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in hashers     # older hashes still sign in
+
+
+def test_the_cache_is_shared_through_the_database_on_request(load_settings):
+    assert load_settings()["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert load_settings(CHUANGXING_CACHE="database")["CACHES"]["default"]["BACKEND"].endswith("DatabaseCache")
 
 
 @pytest.mark.parametrize(

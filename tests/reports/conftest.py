@@ -35,7 +35,9 @@ def _tool(name: str) -> str:
 
 
 def pdf_text(content: bytes, tmp_path: Path) -> str:
-    """The PDF's text layer (pdftotext, layout kept)."""
+    """The PDF's text layer (pdftotext, layout kept), after checking that every page renders to PNG."""
+    for page in pdf_pages(content, tmp_path, name="look", dpi=20):
+        assert_png(page, minimum=200)
     source = tmp_path / "text.pdf"
     source.write_bytes(content)
     return subprocess.run([_tool("pdftotext"), "-layout", str(source), "-"], capture_output=True, check=True,
@@ -47,9 +49,12 @@ def pdf_pages(content: bytes, tmp_path: Path, *, name: str = "page", dpi: int = 
     test-artifacts/reports/ for a person to look at."""
     source = tmp_path / f"{name}.pdf"
     source.write_bytes(content)
+    for earlier in tmp_path.glob(f"{name}-*.png"):
+        earlier.unlink()
     subprocess.run([_tool("pdftoppm"), "-r", str(dpi), "-png", str(source), str(tmp_path / name)], check=True,
                    capture_output=True)
     pages = sorted(tmp_path.glob(f"{name}-*.png"))
+    assert pages, "pdftoppm rendered no page"
     if keep:
         folder = ARTIFACTS / "reports"
         folder.mkdir(parents=True, exist_ok=True)
@@ -80,9 +85,9 @@ def fonts_drawn(content: bytes) -> set[str]:
     return used
 
 
-def assert_png(path: Path) -> None:
+def assert_png(path: Path, *, minimum: int = 1000) -> None:
     data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000, path
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > minimum, path
 
 
 # -- a cycle --------------------------------------------------------------------------------------------

@@ -540,13 +540,11 @@ def _blank_sheet_file(params: dict[str, Any], progress) -> tuple[bytes, str]:
     return content, f"{assessment.branch.name}-评分表（填写用）"
 
 
-def _no_document(params: dict[str, Any], progress):   # pragma: no cover - xlsx only, written by _blank_sheet_file
+@report("blank-sheet", title="党支部评分表（填写用，Excel）",
+        params=(Param("cycle", "考评周期"), Param("branch", "党支部"),
+                Param("stage", "预先填入哪一阶段的评分（可选：self、review、inspection）", str, required=False,
+                      choices=("self", "review", "inspection"))),
+        formats=("xlsx",), custom={"xlsx": _blank_sheet_file})
+def blank_sheet_report(params: dict[str, Any], progress) -> None:   # pragma: no cover - xlsx only, see _blank_sheet_file
+    """按本考评所用标准生成的评分表：每条规则一行，脱机填写后上传，读回为评分数据（逐格校验）。"""
     raise ReportError("unknown_format", "空白评分表只能导出为 xlsx", "the blank sheet is xlsx only")
-
-
-report("blank-sheet", title="党支部评分表（填写用，Excel）",
-       params=(Param("cycle", "考评周期"), Param("branch", "党支部"),
-               Param("stage", "预先填入哪一阶段的评分（可选：self、review、inspection）", str, required=False,
-                     choices=("self", "review", "inspection"))),
-       formats=("xlsx",), custom={"xlsx": _blank_sheet_file},
-       description="按本考评所用标准生成的评分表：每条规则一行，脱机填写后上传，读回为评分数据（逐格校验）。")(_no_document)

@@ -204,6 +204,27 @@ def test_an_import_with_another_branch_row_shows_the_problem_and_writes_nothing(
     assert not Member.objects.filter(number__in=["A1-100", "B1-100"]).exists()
 
 
+def test_an_import_lists_the_branch_problems_with_the_importer_problems_and_undoes_its_run(client, world):
+    client.force_login(world.secretary_a1)
+    bad_date = ["A1-101", "错日期", "A1", "", "正式党员", "2024-13-01", "", "", "", "否", "是", ""]
+    content = _workbook([_row("A1-100", "新党员", "A1"), bad_date, _row("B1-100", "别支部", "B1")])
+
+    html = client.post(url("record_import", world.a1), {
+        "kind": "members", "file": SimpleUploadedFile("党员.xlsx", content)}).content.decode()
+
+    assert "只能导入本支部（A1）的数据" in html and "无法识别" in html and "发现 2 个问题" in html
+    assert not Member.objects.filter(number__in=["A1-100", "A1-101", "B1-100"]).exists()
+
+
+def test_when_only_the_branch_check_fails_the_importer_run_is_undone(client, world):
+    client.force_login(world.secretary_a1)
+    content = _workbook([_row("A1-100", "新党员", "A1"), _row("B1-100", "别支部", "B1")])
+
+    client.post(url("record_import", world.a1), {"kind": "members", "file": SimpleUploadedFile("党员.xlsx", content)})
+
+    assert not Member.objects.filter(number__in=["A1-100", "B1-100"]).exists()
+
+
 def test_an_import_shows_the_importer_problems_by_row_and_column(client, world):
     client.force_login(world.secretary_a1)
     content = _workbook([["A1-101", "错日期", "A1", "", "正式党员", "2024-13-01", "", "", "", "否", "是", ""]])
@@ -235,4 +256,20 @@ def test_an_attendance_import_for_another_branch_meeting_is_refused(client, worl
 
     html = response.content.decode()
     assert "会议编号“B1-2026-03-theme”属于其他党支部" in html and "党员编号“B1-001”不是本支部党员" in html
+    assert "发现 2 个问题，未导入任何数据" in html
     assert not Attendance.objects.filter(meeting=world.b1_meeting).exists()
+
+
+def test_a_meeting_is_edited_and_keeps_its_key(client, world):
+    client.force_login(world.secretary_a1)
+    edit = url("meeting_edit", world.a1, meeting=world.meeting.pk)
+
+    assert "学习党章" in client.get(edit).content.decode()
+    response = client.post(edit, {"kind": "theme_day", "held_on": "2026-03-06", "topic": "学习党章（第二次）",
+                                  "group": world.group.pk})
+
+    world.meeting.refresh_from_db()
+    assert response.status_code == 302
+    assert (world.meeting.key, world.meeting.held_on, world.meeting.group) == ("A1-2026-03-theme", date(2026, 3, 6),
+                                                                              world.group)
+    assert AuditEntry.objects.filter(actor=world.secretary_a1, action="record_meeting").exists()

@@ -274,3 +274,56 @@ def test_every_library_rubric_renders_and_previews(client, db, settings, tmp_pat
     preview = client.post(url("assessment_preview", a, stage="self"), {"version": a.version})
 
     assert 'id="findings"' in html and preview.status_code == 200 and preview.json()["ok"]
+
+
+def test_events_rows_are_saved_as_a_list_and_none_as_empty(client, world):
+    a = world.assessment(world.a1)
+    client.force_login(world.secretary_a1)
+
+    client.post(url("self_assessment", a), {
+        "version": a.version, "zj-bonus-awards__type_0": "provincial", "zj-bonus-awards__project_0": "先锋岗",
+        "zj-bonus-awards__why_0": "省委组织部通报", "zj-penalty-unit__none": "on"})
+
+    values = dict(Finding.objects.filter(assessment=a).values_list("rule_id", "value"))
+    assert values == {"zj-bonus-awards": [{"type": "provincial", "project": "先锋岗", "reason": "省委组织部通报"}],
+                      "zj-penalty-unit": []}
+    html = page(client, a)
+    assert 'name="zj-bonus-awards__project_0" value="先锋岗"' in html
+
+
+def test_a_checklist_fact_is_overridden_item_by_item(client, world):
+    a = world.assessment(world.a1)
+    client.force_login(world.secretary_a1)
+
+    client.post(url("fact_override", a, name="six_musts_missing"),
+                {"version": a.version, "value": ["flag", "board"], "reason": "已现场核查", "stage": "self"})
+
+    assert FactValue.objects.get(assessment=a, name="six_musts_missing").override == ["flag", "board"]
+    html = page(client, a)
+    assert "未达到：有党旗、有公示栏" in html
+
+
+def test_range_and_checklist_inputs_on_fujian(client, db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world = WorkWorld(rubric_id="fujian-2018")
+    a = world.assessment(world.a1)
+    client.force_login(world.secretary_a1)
+    base = {"version": a.version}
+
+    out_of_range = client.post(url("self_assessment", a), {**base, "fj-org-2-procedure__points": "3",
+                                                           "fj-org-2-procedure__reason": "材料不齐"})
+    no_reason = client.post(url("self_assessment", a), {**base, "fj-org-2-procedure__points": "1"})
+    half = client.post(url("self_assessment", a), {**base, "fj-sys-2-five__item_plan": "yes"})
+    assert out_of_range.status_code == no_reason.status_code == half.status_code == 400
+    assert "确保该值小于或等于2" in out_of_range.content.decode()
+    assert "酌情扣分或得分必须写明理由" in no_reason.content.decode()
+    assert "请逐项选择“达到”或“未达到”" in half.content.decode()
+
+    items = {f"fj-sys-2-five__item_{i}": "yes" for i in ("plan", "activity", "report", "summary", "assessment")}
+    items["fj-sys-2-five__item_report"] = "no"
+    saved = client.post(url("self_assessment", a), {**base, **items, "fj-org-2-procedure__points": "1.5",
+                                                    "fj-org-2-procedure__reason": "材料不齐"})
+
+    assert saved.status_code == 302
+    values = dict(Finding.objects.filter(assessment=a).values_list("rule_id", "value"))
+    assert values == {"fj-sys-2-five": ["report"], "fj-org-2-procedure": {"points": "1.5", "reason": "材料不齐"}}

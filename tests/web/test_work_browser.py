@@ -34,6 +34,9 @@ def world(transactional_db, settings, tmp_path):
     world.evidence_file = tmp_path / "三会一课记录.pdf"
     world.evidence_file.write_bytes(PDF)
     world.a1_assessment = a.pk
+    world.attendance_file = tmp_path / "出勤.csv"
+    world.attendance_file.write_text("会议编号,党员编号,出勤\r\nB1-2026-03-theme,A1-005,出席\r\nA1-2026-03-theme,A1-005,请假\r\n"
+                                     "A1-2026-03-theme,A1-999,出席\r\n", encoding="utf-8-sig")
     return world
 
 
@@ -156,6 +159,12 @@ def test_records_pages_in_the_browser(world, browser_page, live_server, screensh
     page.get_by_role("link", name="Excel 导入").first.click()
     expect(page.get_by_role("heading", name="第一步：下载模板")).to_be_visible()
     screenshot(page, "records-import")
+    page.get_by_label("导入内容").select_option("attendance")
+    page.get_by_label("文件（.xlsx 或 .csv）").set_input_files(str(world.attendance_file))
+    page.get_by_role("button", name="导入").click()
+    expect(page.locator(".import-result")).to_contain_text("导入未完成")
+    expect(page.locator("table.problems")).to_contain_text("属于其他党支部")
+    screenshot(page, "records-import-problems")
 
 
 @pytest.fixture

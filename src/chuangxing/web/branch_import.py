@@ -6,14 +6,17 @@
 
 ``records.imports.import_file`` imports for the whole tree (an admin's job). Before it runs, every row
 is checked against the branch: its branch code, a meeting key already held by another branch, a member
-number of another branch. Any such row is a problem with its sheet, row and column, like the
-importer's own, and nothing is written. The importer then checks and writes the file as usual.
+number of another branch. Any such row is a problem with its sheet, row and column, listed with the
+importer's own problems (its run is rolled back), and nothing is written.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any, BinaryIO
+
+from django.db import transaction
 
 from chuangxing.orgs.models import Member, Organization
 from chuangxing.records.imports import ImportResult, import_file
@@ -24,16 +27,30 @@ from chuangxing.records.imports.sources import read_source
 from chuangxing.records.models import Attendance, Dues, Meeting
 
 BRANCH_KINDS = ("members", "meetings", "attendance", "dues")
+log = logging.getLogger("chuangxing.records.imports")
 
 
 def import_for_branch(file: BinaryIO, *, kind: str, branch: Organization, filename: str) -> ImportResult:
     """Import ``file`` as ``kind`` if every row belongs to ``branch``; otherwise nothing, with the problems."""
     if kind not in BRANCH_KINDS:
         raise ValueError(f"支部不能导入“{kind}”")
-    problems = list(_outside(file, kind=kind, branch=branch, filename=filename))
-    if problems:
-        return ImportResult(kind=kind, source=filename, problems=problems)
-    return import_file(file, kind=kind, filename=filename)
+    outside = list(_outside(file, kind=kind, branch=branch, filename=filename))
+    if not outside:
+        return import_file(file, kind=kind, filename=filename)
+    try:                                 # the importer's own problems too, all at once; whatever it wrote is undone
+        with transaction.atomic():
+            checked = import_file(file, kind=kind, filename=filename)
+            raise _Undo
+    except _Undo:
+        log.info("import %s from %s undone: %d row(s) outside branch %s", kind, filename, len(outside), branch.code)
+    order = {sheet.name: i for i, sheet in enumerate(get_kind(kind).sheets)}
+    problems = sorted([*outside, *checked.problems],
+                      key=lambda p: (order.get(p.sheet or "", -1), p.row or 0, len(p.column or ""), p.column or ""))
+    return ImportResult(kind=kind, source=filename, problems=problems, encoding=checked.encoding)
+
+
+class _Undo(Exception):
+    pass
 
 
 def _rows(file: BinaryIO, kind: str, filename: str) -> dict[str, list[Row]]:

@@ -153,7 +153,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:my_work"
 LOGOUT_REDIRECT_URL = "login"
 
 # -- cache: the sign-in throttle's counts. "database" shares them between application servers

@@ -14,6 +14,9 @@
     chuangxing import KIND FILE
     chuangxing template KIND OUT
     chuangxing report NAME --cycle ID [--branch ID ...] --format xlsx|pdf|csv [-o OUT]   (--list: the reports)
+    chuangxing serve [--host H] [--port P] [--threads N] [--trusted-proxy ADDR] [--migrate]
+    chuangxing backup OUT | chuangxing restore IN [--force]
+    chuangxing token create USER [--name N] | token list [USER] | token revoke ID
 
 Exit status: 0 done (a valid rubric, a scored branch), 1 refused (an invalid rubric, refused
 findings, a file not found), 2 the command used wrongly.
@@ -27,12 +30,15 @@ import os
 import sys
 from collections.abc import Sequence
 
+from chuangxing.cli import backup as backup_commands
 from chuangxing.cli import demo as demo_commands
 from chuangxing.cli import facts as facts_commands
 from chuangxing.cli import records as records_commands
 from chuangxing.cli import report as report_commands
 from chuangxing.cli import rubric as rubric_commands
 from chuangxing.cli import score as score_commands
+from chuangxing.cli import serve as serve_commands
+from chuangxing.cli import tokens as token_commands
 from chuangxing.cli.common import FAILED, USAGE, UsageError, log
 from chuangxing.cli.output import err
 
@@ -61,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands.register(commands)
     records_commands.register(commands)
     report_commands.register(commands)
+    serve_commands.register(commands)       # serve, backup, restore, token: running it for real
+    backup_commands.register(commands)
+    token_commands.register(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Running the system: backups of the embedded SQLite database with the evidence files."""

@@ -130,6 +130,9 @@ def test_who_may_open_the_review_page(client, world):
         client.force_login(user)
         assert client.get(url("review", a)).status_code == status, user.username
     assert AuditEntry.objects.filter(actor=world.reviewer_b, denied=True, assessment=a).exists()
+    client.force_login(world.secretary_a1)
+    assert client.post(url("assessment_preview", a, stage="review"), {"version": a.version}).status_code == 403
+    assert client.post(url("assessment_preview", a, stage="inspection"), {"version": a.version}).status_code == 403
 
 
 def test_fraud_is_flagged_with_a_reason_and_withdrawn(client, db, settings, tmp_path):

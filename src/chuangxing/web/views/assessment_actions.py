@@ -48,6 +48,7 @@ PAGE_OF = {"self": "web:self_assessment", "review": "web:review", "inspection": 
 MOVES_ON = {"self": ("self_assess", "edit_self", "submit"), "review": ("start_review", "return", "approve"),
             "inspection": ("spot_check",)}
 EARLIER = {"review": "self", "inspection": "review"}
+STAGE_ROLES = {"review": (Role.REVIEWER, Role.ADMIN), "inspection": (Role.INSPECTOR, Role.ADMIN)}
 
 
 # -- shared by the pages -------------------------------------------------------------------------
@@ -158,6 +159,11 @@ def preview(request, assessment: int, stage: str) -> JsonResponse:
     if stage not in STAGES:
         raise Http404("没有该考评阶段")
     found = assessment_for(request, assessment)
+    if stage in STAGE_ROLES:                 # the review and inspection previews: for those who open those pages
+        try:
+            services._require_role(request.user, STAGE_ROLES[stage], found)
+        except NotAllowed as refusal:
+            raise PermissionDenied(refusal.message_zh) from None
     rubric = services.rubric_of(found)
     states = _states(request, found, stage)
     rules = pages.editable_rules(rubric, states, stage=stage)

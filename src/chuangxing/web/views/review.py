@@ -22,16 +22,22 @@ from django.views.decorators.http import require_http_methods
 
 from chuangxing.assessments import permissions, services
 from chuangxing.assessments.evidence import evidence_by_node
-from chuangxing.assessments.models import Assessment, Role, State
+from chuangxing.assessments.models import Assessment, State
 from chuangxing.assessments.sheets import review_view
 from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import assessment_page as pages
 from chuangxing.web.findings_form import FindingsForm
 from chuangxing.web.lookups import assessment_for
-from chuangxing.web.views.assessment_actions import audit_trail, base_context, findings_errors, posted_version, stale
+from chuangxing.web.views.assessment_actions import (
+    STAGE_ROLES,
+    audit_trail,
+    base_context,
+    findings_errors,
+    posted_version,
+    stale,
+)
 
-ROLES = {"review": (Role.REVIEWER, Role.ADMIN), "inspection": (Role.INSPECTOR, Role.ADMIN)}
 LABELS = {"review": "审核", "inspection": "抽验"}
 
 
@@ -48,7 +54,7 @@ def inspection(request, assessment: int) -> HttpResponse:
 def _stage(request, pk: int, stage: str) -> HttpResponse:
     found = assessment_for(request, pk)
     try:
-        services._require_role(request.user, ROLES[stage], found)
+        services._require_role(request.user, STAGE_ROLES[stage], found)
     except NotAllowed as refusal:
         raise PermissionDenied(refusal.message_zh) from None
     if stage == "inspection" and not (found.sampled or found.state in permissions.INSPECTED_STATES):

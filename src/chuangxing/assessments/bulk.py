@@ -443,28 +443,29 @@ WRITE_CHUNK = 10000
 def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (Python values, in ``fields`` order) with one prepared statement, ``executemany``.
 
-    Each distinct value is prepared for the database once (``get_db_prep_save``: JSON as the backend
-    stores it, datetimes, decimals), so a city's worth of rows costs little more than the database's
-    own work. No signals, no ``save()``: for append-only rows written by the services of this app.
+    Values of JSON, date, time and decimal fields are prepared for the database by the field itself
+    (``get_db_prep_save``), once per distinct value; the others (ids, text, numbers, yes/no) go as they
+    are. No signals, no ``save()``: for append-only rows written by the services of this app.
     """
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) "
            f"VALUES ({', '.join(['%s'] * len(model_fields))})")
-    prepared: list[dict] = [{} for _ in model_fields]
+    prepare = [j for j, f in enumerate(model_fields) if f.get_internal_type() in _PREPARED]
+    memo: dict[int, dict] = {j: {} for j in prepare}
     count = 0
     with connection.cursor() as cursor:
         chunk = []
         for row in rows:
-            out = []
-            for j, value in enumerate(row):
-                key = _key(value)
-                found = prepared[j].get(key, _MISSING)
+            row = list(row)
+            for j in prepare:
+                key = _key(row[j])
+                found = memo[j].get(key, _MISSING)
                 if found is _MISSING:
-                    found = prepared[j][key] = model_fields[j].get_db_prep_save(value, connection)
-                out.append(found)
-            chunk.append(out)
+                    found = memo[j][key] = model_fields[j].get_db_prep_save(row[j], connection)
+                row[j] = found
+            chunk.append(row)
             if len(chunk) >= WRITE_CHUNK:
                 cursor.executemany(sql, chunk)
                 count, chunk = count + len(chunk), []
@@ -472,6 +473,9 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
             cursor.executemany(sql, chunk)
             count += len(chunk)
     return count
+
+
+_PREPARED = {"JSONField", "DateTimeField", "DateField", "TimeField", "DecimalField"}
 
 
 def update_column(model, field: str, values: Mapping[int, Any]) -> None:

@@ -66,12 +66,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from django.conf import settings
     from waitress import serve
 
-    from chuangxing.wsgi import application
-
     refusal = prepare(migrate=args.migrate, collectstatic=not args.no_collectstatic)
     if refusal:
         err(refusal)
         return FAILED
+    from chuangxing.wsgi import application     # after collectstatic: WhiteNoise indexes the folder on start
+
     mode = "生产模式" if getattr(settings, "PRODUCTION", False) else "开发模式（设置 CHUANGXING_ENV=production 用于正式部署）"
     out(f"创星服务器：http://{args.host}:{args.port}/  {mode}，{args.threads} 个线程。按 Ctrl-C 停止")
     sys.stdout.flush()

@@ -70,7 +70,7 @@ def serve_command(args: argparse.Namespace) -> int:
     if refusal:
         err(refusal)
         return FAILED
-    from chuangxing.wsgi import application     # after collectstatic: WhiteNoise indexes the folder on start
+    from chuangxing.wsgi import application  # after collectstatic: WhiteNoise indexes the folder on start
 
     mode = "生产模式" if getattr(settings, "PRODUCTION", False) else "开发模式（设置 CHUANGXING_ENV=production 用于正式部署）"
     out(f"创星服务器：http://{args.host}:{args.port}/  {mode}，{args.threads} 个线程。按 Ctrl-C 停止")

@@ -22,6 +22,7 @@ from django.db import models
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA = object()    # what a formula cell reads as: already reported, never parsed
+_SPACE = re.compile(r"\s")
 
 
 class Invalid(ValueError):
@@ -34,6 +35,8 @@ class Invalid(ValueError):
 
 def as_text(raw: Any) -> str:
     """A cell as text: numbers typed into a text column (13800000000, 101) lose no digits and gain no ``.0``."""
+    if type(raw) is str:     # the common case first: this runs for every cell
+        return raw.strip()
     if raw is None:
         return ""
     if isinstance(raw, bool):
@@ -82,7 +85,7 @@ class Code(Text):
 
     def parse(self, raw: Any) -> str:
         text = super().parse(raw)
-        if any(ch.isspace() for ch in text):
+        if _SPACE.search(text):
             raise Invalid("bad_code", f"编码“{text}”中含有空格", f"code {text!r} contains white space")
         return text
 

@@ -509,3 +509,14 @@ def test_meetings_workbook_without_attendance_sheet(members, tmp_path):
     del book["会议"]
     book.save(data := io.BytesIO())
     assert only(import_file(save(tmp_path, "缺.xlsx", data.getvalue()), kind="meetings"), "missing_sheet").sheet == "会议"
+
+
+def test_command_functions_import_before_django_is_set_up():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    code = "import chuangxing.records.imports as m; from django.apps import apps; print(callable(m.run_import), apps.ready)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]

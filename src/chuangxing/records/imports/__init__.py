@@ -16,10 +16,22 @@ e.g. a CSV file) and ``dues`` (党费). Keys: 组织编码, 党员编号, 会议
 (党员编号, 月份). Importing the same file twice changes nothing the second time.
 """
 
-from chuangxing.records.imports.commands import run_import, run_template
-from chuangxing.records.imports.problems import Counts, ImportProblem, ImportResult, Limits
-from chuangxing.records.imports.service import import_file
-from chuangxing.records.imports.workbooks import export_workbook, template_csv, template_workbook
+from typing import Any
 
+from chuangxing.records.imports.commands import run_import, run_template  # no Django import: usable before setup
+
+_LAZY = {
+    "Counts": "problems", "ImportProblem": "problems", "ImportResult": "problems", "Limits": "problems",
+    "import_file": "service", "export_workbook": "workbooks", "template_csv": "workbooks", "template_workbook": "workbooks",
+}
 __all__ = ["Counts", "ImportProblem", "ImportResult", "Limits", "export_workbook", "import_file", "run_import",
            "run_template", "template_csv", "template_workbook"]
+
+
+def __getattr__(name: str) -> Any:
+    """The rest loads the models, so it is imported on first use (after ``django.setup()``)."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

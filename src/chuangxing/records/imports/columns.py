@@ -81,7 +81,11 @@ class Text:
 
 
 class Code(Text):
-    """A stable code (组织编码, 党员编号, 会议编号): text without spaces inside."""
+    """A code (组织编码, 党员编号, 会议编号): text without spaces inside. ``key``: the code that identifies the row."""
+
+    def __init__(self, max_length: int, *, key: bool = False):
+        super().__init__(max_length)
+        self.key = key
 
     def parse(self, raw: Any) -> str:
         text = super().parse(raw)
@@ -90,7 +94,8 @@ class Code(Text):
         return text
 
     def describe(self) -> str:
-        return f"编码（文字），最多 {self.max_length} 个字符，不含空格；请保持稳定，重复导入以此识别"
+        text = f"编码（文字），最多 {self.max_length} 个字符，不含空格"
+        return text + ("；请保持稳定，重复导入以此识别" if self.key else "")
 
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")

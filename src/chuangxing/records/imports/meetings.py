@@ -23,7 +23,7 @@ from chuangxing.records.models import Attendance, Meeting, MeetingKind, Presence
 
 _KEY = text_length(Meeting, "key")
 MEETINGS = SheetSpec("会议", (
-    Column("会议编号", "key", Code(_KEY), required=True, width=18),
+    Column("会议编号", "key", Code(_KEY, key=True), required=True, width=18),
     Column("党支部编码", "branch", Code(64), required=True, width=16, note="须为已导入的党支部"),
     Column("类型", "kind", Choice(MeetingKind), required=True, width=14),
     Column("日期", "held_on", DateCell(), required=True, width=12),

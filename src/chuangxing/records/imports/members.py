@@ -23,7 +23,7 @@ from chuangxing.records.imports.sheets import Row
 
 _CODE = text_length(Member, "number")
 SHEET = SheetSpec("党员", (
-    Column("党员编号", "number", Code(_CODE), required=True, width=16),
+    Column("党员编号", "number", Code(_CODE, key=True), required=True, width=16),
     Column("姓名", "name", Text(text_length(Member, "name")), required=True, width=12),
     Column("所在党支部编码", "branch", Code(64), required=True, width=16, note="须为已导入的党支部"),
     Column("所在党小组编码", "group", Code(64), width=16, note="须为该党支部下的党小组"),

@@ -26,7 +26,7 @@ from chuangxing.records.imports.problems import Counts, ImportProblem
 from chuangxing.records.imports.sheets import Row
 
 SHEET = SheetSpec("组织", (
-    Column("组织编码", "code", Code(text_length(Organization, "code")), required=True, width=16),
+    Column("组织编码", "code", Code(text_length(Organization, "code"), key=True), required=True, width=16),
     Column("组织名称", "name", Text(text_length(Organization, "name")), required=True, width=30),
     Column("组织类别", "kind", Choice(OrgKind), required=True),
     Column("上级组织编码", "parent", Code(text_length(Organization, "code")), width=16,

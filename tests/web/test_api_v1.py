@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils.crypto import get_random_string
 
 from chuangxing.apitokens.models import ApiToken
 from chuangxing.apitokens.services import issue_token, revoke_token
@@ -198,4 +199,9 @@ def test_session_auth_needs_csrf_for_writes(world):
     assert browser.get(f"/api/v1/assessments/{a.pk}").status_code == 200
     refused = browser.put(f"/api/v1/assessments/{a.pk}/findings", {"stage": "self", "version": a.version, "values": {}},
                           content_type="application/json")
-    assert refused.status_code in (401, 403)
+    assert refused.status_code == 403 and body(refused)["error"]["code"] == "csrf_failed"
+    token = get_random_string(32)               # as a page's form would carry it: cookie and header agree
+    browser.cookies["csrftoken"] = token
+    allowed = browser.put(f"/api/v1/assessments/{a.pk}/findings", {"stage": "self", "version": a.version, "values": {}},
+                          content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert allowed.status_code == 200, allowed.content

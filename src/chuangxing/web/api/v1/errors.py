@@ -6,6 +6,7 @@
        deadline_passed, ...    objections_open, not_here (a move made by another service) ...)
 401    not_authenticated       no valid token or session
 403    forbidden               the services' permission check (audited)
+403    csrf_failed             a write through the browser session without the CSRF token
 404    not_found               no such rubric, cycle or assessment
 405    method_not_allowed
 409    conflict                someone saved since the ``version`` sent; nothing was written
@@ -39,6 +40,10 @@ def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def _csrf_failed() -> tuple:
+    return 403, "csrf_failed", "登录会话的写操作须带 CSRF 令牌（X-CSRFToken 请求头）；脚本请改用接口令牌。", {}
+
+
 def _validation(exc: ValidationError) -> tuple:
     details = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors]
     where = "、".join(d["where"] for d in details if d["where"])
@@ -48,8 +53,8 @@ def _validation(exc: ValidationError) -> tuple:
 # Each refusal as (status, code, Chinese message, extra fields); the most specific class is used (ninja walks the MRO).
 ANSWERS = {
     ApiError: lambda exc: (exc.status_code, exc.code, exc.message, {}),
-    HttpError: lambda exc: (exc.status_code, STATUS_CODES.get(exc.status_code, "error"),
-                            STATUS_MESSAGES.get(exc.status_code, str(exc)), {}),
+    HttpError: lambda exc: _csrf_failed() if "CSRF" in str(exc) else (
+        exc.status_code, STATUS_CODES.get(exc.status_code, "error"), STATUS_MESSAGES.get(exc.status_code, str(exc)), {}),
     ValidationError: _validation,
     AuthenticationError: lambda exc: (401, "not_authenticated", STATUS_MESSAGES[401], {}),
     AuthorizationError: lambda exc: (403, "forbidden", STATUS_MESSAGES[403], {}),

@@ -14,9 +14,11 @@ from django.db import connection
 from chuangxing.cli import backup as backup_cli
 from chuangxing.cli.main import main
 from chuangxing.ops.backup import BackupError, backup_sqlite, restore_sqlite, row_counts
+from tests.conftest import database_is_postgres
 from tests.web.work_world import PDF, WorkWorld
 
 pytestmark = pytest.mark.django_db(transaction=True)
+sqlite_only = pytest.mark.skipif(database_is_postgres(), reason="the SQLite backup; PostgreSQL uses pg_dump (docs/deploy.md)")
 
 
 @pytest.fixture
@@ -41,6 +43,7 @@ def rows(db: sqlite3.Connection) -> dict[str, list]:
     return {table: db.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall() for table in row_counts(db)}
 
 
+@sqlite_only
 def test_backup_then_restore_loses_nothing(tmp_path, archive, media):
     restored_db, restored_media = tmp_path / "restored.sqlite3", tmp_path / "restored-media"
 
@@ -57,6 +60,7 @@ def test_backup_then_restore_loses_nothing(tmp_path, archive, media):
     assert (restored_media / "evidence" / "2026" / "三会一课.pdf").read_bytes() == PDF
 
 
+@sqlite_only
 def test_the_manifest_lists_every_file_with_its_hash(archive):
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
@@ -67,6 +71,7 @@ def test_the_manifest_lists_every_file_with_its_hash(archive):
     assert manifest["tables"]["orgs_organization"] == 7          # the root, 2 committees, 3 branches, a group
 
 
+@sqlite_only
 def test_restore_refuses_a_database_with_data_unless_forced(tmp_path, archive):
     target = tmp_path / "target.sqlite3"
     restore_sqlite(archive=archive, database=target, media_root=tmp_path / "m")
@@ -89,6 +94,7 @@ def _rewrite(archive: Path, out: Path, change) -> Path:
     return out
 
 
+@sqlite_only
 def test_a_damaged_or_unsafe_archive_restores_nothing(tmp_path, archive):
     def damage(manifest, members):
         members["media/evidence/2026/三会一课.pdf"] = b"changed"
@@ -109,6 +115,7 @@ def test_a_damaged_or_unsafe_archive_restores_nothing(tmp_path, archive):
     assert refused.value.code == "not_a_backup"
 
 
+@sqlite_only
 def test_the_backup_command(tmp_path, media, settings, capsys):
     settings.MEDIA_ROOT = media
     WorkWorld()

@@ -18,6 +18,7 @@ the distribution (a whole-cycle figure) needs an admin or reviewer role on the c
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,48 +122,67 @@ def committee_summary(params: dict[str, Any], progress: Progress) -> Document:
 
     cycle = get_cycle(params)
     assessments = selection(cycle, params)
-    ids = list(assessments.values_list("id", flat=True))
+    count = assessments.count()
     categories = _categories(cycle)
     columns = [Column("number", "序号", 6, "int"), Column("committee", "上级党组织", 18),
-               Column("branch", "党支部", 24), Column("branch_type", "支部类型", 8)]
+               Column("branch", "党支部", 24), Column("branch_type", "支部类型", 9)]
     columns += [Column(c.key, c.title, 8, "points") for c in categories]
     columns += [Column("bonus", "加分", 6, "points"), Column("penalty", "减分", 6, "points"),
                 Column("total", "总分", 7, "points"), Column("self_total", "自评得分", 8, "points"),
                 Column("reviewed_total", "审核得分", 8, "points"), Column("gap", "自评与审核之差", 9, "signed"),
                 Column("rating", "评定等次", 10), Column("state", "状态", 8)]
     strata, names = committees_of(cycle)
-    rows = _summary_rows(cycle, ids, categories, strata, names, progress)
-    table = Table(columns, rows, sheet="汇总表", count=len(ids))
-    preamble = [f"考评周期：{cycle.name}（{_day(cycle.period_start)}至{_day(cycle.period_end)}）　共 {len(ids)} 个党支部",
+    whole = params.get("_by") is None and not params.get("committee")
+    rows = _Summary(cycle, categories, strata, names, progress, count).rows(assessments, whole=whole)
+    table = Table(columns, rows, sheet="汇总表", count=count)
+    preamble = [f"考评周期：{cycle.name}（{_day(cycle.period_start)}至{_day(cycle.period_end)}）　共 {count} 个党支部",
                 f"{_stage_note()}；评定等次为已评定的最终结果，未评定的为按当前得分测算（注“测算”）"]
     return Document(title=f"{cycle.name}党支部考评结果汇总表", filename=f"{cycle.name}-考评结果汇总表", tables=[table],
-                    preamble=preamble, footer=[FILLED_BY],
-                    landscape=True)
+                    preamble=preamble, footer=[FILLED_BY], landscape=True)
 
 
-def _summary_rows(cycle, ids: list[int], categories: list[_Category], strata: dict, names: dict,
-                  progress: Progress) -> Iterator[dict[str, Any]]:
-    from chuangxing.assessments.models import Assessment, FinalRating, State
-    from chuangxing.orgs.models import BranchType
-    from chuangxing.reports.scores import scored_groups
+class _Summary:
+    """The summary's rows, in tree order. The whole cycle is scored in one pass (the batch engine is made for
+    a city at once); a part of it (a committee, what one user may read) in chunks of ids."""
 
-    types, states = dict(BranchType.choices), dict(State.choices)
-    main_scheme = _main_scheme(cycle)
-    number = 0
-    for chunk in chunks(ids):
-        info = {row["id"]: row for row in Assessment.objects.filter(pk__in=chunk).values(
-            "id", "branch_id", "branch__name", "branch__branch_type", "self_total", "reviewed_total", "final_total",
-            "state")}
-        final = dict(FinalRating.objects.filter(assessment_id__in=chunk, scheme=main_scheme)
-                     .values_list("assessment_id", "label")) if main_scheme else {}
-        scored = {}
-        for group in scored_groups(cycle=cycle, ids=chunk):
-            for j, pk in enumerate(group.ids):
-                scored[pk] = (group, j)
-        for pk in chunk:
-            number += 1
-            yield _summary_row(number, info[pk], scored.get(pk), categories, final.get(pk), strata, names, types, states)
-        progress(number, len(ids), "汇总")
+    FIELDS = ("id", "branch_id", "branch__name", "branch__branch_type", "self_total", "reviewed_total", "final_total",
+              "state")
+
+    def __init__(self, cycle, categories: list[_Category], strata: dict, names: dict, progress: Progress, count: int):
+        from chuangxing.assessments.models import FinalRating, State
+        from chuangxing.orgs.models import BranchType
+
+        self.cycle, self.categories, self.strata, self.names = cycle, categories, strata, names
+        self.progress, self.count = progress, count
+        self.types, self.states = dict(BranchType.choices), dict(State.choices)
+        main_scheme = _main_scheme(cycle)
+        self.final = dict(FinalRating.objects.filter(assessment__cycle=cycle, scheme=main_scheme)
+                          .values_list("assessment_id", "label")) if main_scheme else {}
+
+    def rows(self, assessments, *, whole: bool) -> Iterator[dict[str, Any]]:
+        infos = assessments.values(*self.FIELDS).iterator(chunk_size=CHUNK)
+        if whole:
+            scored = self._scored(None)
+            for number, info in enumerate(infos, start=1):
+                yield self._row(number, info, scored.get(info["id"]))
+            return
+        number = 0
+        while batch := list(itertools.islice(infos, CHUNK)):
+            scored = self._scored([info["id"] for info in batch])
+            for info in batch:
+                number += 1
+                yield self._row(number, info, scored.get(info["id"]))
+
+    def _scored(self, ids: list[int] | None) -> dict[int, tuple]:
+        from chuangxing.reports.scores import scored_groups
+
+        out = {pk: (group, j) for group in scored_groups(cycle=self.cycle, ids=ids) for j, pk in enumerate(group.ids)}
+        self.progress(len(out), self.count, "计分")
+        return out
+
+    def _row(self, number: int, info: dict, scored) -> dict[str, Any]:
+        return _summary_row(number, info, scored, self.categories, self.final.get(info["id"]), self.strata, self.names,
+                            self.types, self.states)
 
 
 def _summary_row(number: int, a: dict, scored, categories: list[_Category], final_label: str | None, strata: dict,
@@ -178,10 +198,10 @@ def _summary_row(number: int, a: dict, scored, categories: list[_Category], fina
         for category in categories:
             node_id = category.ids.get(group.rubric.id)
             if node_id is not None:
-                row[category.key] = group.decimal(node_id, j)
-        row["bonus"] = group.value(group.bonus, j)
-        row["penalty"] = group.value(group.penalty, j)
-        row["total"] = a["final_total"] if a["final_total"] is not None else group.value(group.total, j)
+                row[category.key] = group.score(node_id, j)
+        row["bonus"] = group.value("bonus", j)
+        row["penalty"] = group.value("penalty", j)
+        row["total"] = a["final_total"] if a["final_total"] is not None else group.value("total", j)
         row["rating"] = final_label if final_label is not None else (f"{group.label(j)}（测算）" if group.label(j) else "")
     return row
 
@@ -347,7 +367,8 @@ def short_board(params: dict[str, Any], progress: Progress) -> Document:
     """每个指标在所选党支部中的失分合计、平均失分、失分党支部占比，按失分合计从多到少排列；附图。"""
     cycle = get_cycle(params)
     ids = list(selection(cycle, params).values_list("id", flat=True))
-    losses = _losses(cycle, ids, progress)
+    whole = params.get("_by") is None and not params.get("committee")
+    losses = _losses(cycle, None if whole else ids, len(ids), progress)
     ranked = sorted(losses.values(), key=lambda x: (-x.lost, -x.losing))
     rows = [{"rank": i, "category": x.category, "indicator": x.indicator, "max": x.max, "losing": x.losing,
              "losing_share": Decimal(x.losing) / x.branches if x.branches else None, "lost": x.lost,
@@ -372,16 +393,17 @@ def short_board(params: dict[str, Any], progress: Progress) -> Document:
                               "失分 = 指标分值 − 得分；失分率 = 失分合计 ÷（分值 × 党支部数）"])
 
 
-def _losses(cycle, ids: list[int], progress: Progress) -> dict[str, _Loss]:
+def _losses(cycle, ids: list[int] | None, count: int, progress: Progress) -> dict[str, _Loss]:
+    """Points lost per indicator over ``ids`` (None: the whole cycle, scored in one pass)."""
     from chuangxing.reports.scores import scored_groups
 
     losses: dict[str, _Loss] = {}
     done = 0
-    for chunk in chunks(ids):
+    for chunk in [None] if ids is None else chunks(ids):
         for group in scored_groups(cycle=cycle, ids=chunk):
             _add_losses(losses, group)
-        done += len(chunk)
-        progress(done, len(ids), "计分")
+            done += len(group.ids)
+        progress(done, count, "计分")
     return losses
 
 

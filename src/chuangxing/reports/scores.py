@@ -1,7 +1,7 @@
 """Every node's score for many branches of a cycle at once: what the summary and the short-board analysis read.
 
 >>> for group in scored_groups(cycle=cycle, ids=ids):           # one group per rubric snapshot
-...     group.rubric.id, group.ids[:3], group.decimal("zj-org", 0), group.label(0)
+...     group.rubric.id, group.ids[:3], group.score("zj-org", 0), group.label(0)
 
 The facts and findings come from :func:`chuangxing.assessments.bulk.load_groups` (a handful of
 queries for the whole selection, column by column); each snapshot's branches are scored with the
@@ -40,19 +40,35 @@ class ScoredGroup:
     def __post_init__(self) -> None:
         self.row_of = {node_id: i for i, node_id in enumerate(self.node_ids)}
         self.one = Decimal(10 ** self.scale)
+        self._lists: dict[str, list[int]] = {}
 
-    def decimal(self, node_id: str, j: int) -> Decimal:
-        return Decimal(int(self.nodes[self.row_of[node_id], j])) / self.one
+    def score(self, node_id: str, j: int) -> int | Decimal:
+        """Node ``node_id``'s score for branch ``j``."""
+        return self._points(self._list(node_id, lambda: self.nodes[self.row_of[node_id]])[j])
 
-    def value(self, array: np.ndarray, j: int) -> Decimal:
-        return Decimal(int(array[j])) / self.one
+    def value(self, name: str, j: int) -> int | Decimal:
+        """``total``, ``bonus`` or ``penalty`` of branch ``j``."""
+        return self._points(self._list(f"_{name}", lambda: getattr(self, name))[j])
+
+    def _list(self, key: str, array) -> list[int]:
+        """A row as Python ints, made once (indexing numpy element by element is what would cost)."""
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = array().tolist()
+        return found
+
+    def _points(self, scaled: int) -> int | Decimal:
+        """Exact points: an int when whole (most are; cheaper to carry and to write), else a Decimal."""
+        whole, rest = divmod(scaled, 10 ** self.scale)
+        return whole if not rest else Decimal(scaled) / self.one
 
     def label(self, j: int) -> str:
         return self.labels[j]
 
 
-def scored_groups(*, cycle, ids: Sequence[int], stage: str = "final") -> list[ScoredGroup]:
-    """The assessments ``ids`` of ``cycle`` scored at ``stage`` (``final``: inspection for sampled, else review)."""
+def scored_groups(*, cycle, ids: Sequence[int] | None = None, stage: str = "final") -> list[ScoredGroup]:
+    """The assessments ``ids`` of ``cycle`` (None: all of them) scored at ``stage`` (``final``: inspection for
+    the sampled, review for the others)."""
     from chuangxing.assessments.bulk import load_groups
 
     out = []

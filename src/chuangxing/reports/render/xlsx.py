@@ -17,6 +17,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
@@ -84,7 +85,6 @@ class _Writer:
         self.styled = (table.count or 0) <= STYLED_ROWS
         self.row = 0
         self.runs = {i: _Run() for i, c in enumerate(self.columns) if c.merge_on}
-        self.carried: dict[int, Any] = {}
         self.styles: dict[tuple, StyleArray] = {}
 
     # -- the sheet around the table ---------------------------------------------------------------
@@ -159,6 +159,9 @@ class _Writer:
             self._append([cell] + ([self._blank(row)] * (self.width - 1) if self.styled else []))
             self._merge_across(number)
             return
+        if not self.styled and not self.runs and row.get("_style") is None:
+            self._append(self._plain(row))
+            return
         values = []
         for i, column in enumerate(self.columns):
             value = row.get(column.key)
@@ -167,17 +170,32 @@ class _Writer:
             values.append(self._cell(column, value, row))
         self._append(values)
 
+    def _plain(self, row: Row) -> list[Any]:
+        """A row of a big table, values as they are (the fast path: 30,000 rows × 17 columns)."""
+        values: list[Any] = []
+        for column in self.columns:
+            value = row.get(column.key)
+            if value is None or value == "":
+                values.append(None)
+            elif column.kind in ("percent", "signed"):
+                values.append(self._cell(column, value, row))
+            elif type(value) is str:
+                values.append(self._cell(column, value, row) if value[:1] == "=" else value)
+            elif type(value) is Decimal:
+                values.append(_number(value) if column.kind != "text" else str(value))
+            else:
+                values.append(str(value) if column.kind == "text" else value)
+        return values
+
     def _merge_step(self, i: int, key: Any, value: Any, number: int) -> Any:
-        """The value to write in merged column ``i`` at ``number``: the run's first row holds it, the others are blank."""
+        """The value to write in merged column ``i`` at ``number``: the run's first row holds it (streamed: the
+        value given on that row), the others are blank."""
         run = self.runs[i]
         if key is not None and key == run.key:
             run.end = number
-            if value not in (None, "") and self.carried.get(i) in (None, ""):
-                self.carried[i] = value     # the first value given in a run is the one shown
             return None
         self._close(i)
         self.runs[i] = _Run(key, number, number)
-        self.carried[i] = value
         return value
 
     def _close(self, i: int) -> None:
@@ -229,6 +247,11 @@ class _Writer:
 
     def _blank(self, row: Row) -> WriteOnlyCell:
         return self._cell(Column("_", ""), None, row)
+
+
+def _number(value: Decimal) -> int | Decimal:
+    """A whole number of points as an int (the same cell, and openpyxl writes ints faster), else the Decimal."""
+    return int(value) if value == value.to_integral_value() else value
 
 
 def _text(text: Any) -> Any:

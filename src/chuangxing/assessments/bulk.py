@@ -31,8 +31,8 @@ from django.db import connection
 from django.db.models import Aggregate, F, Func, Q, QuerySet, TextField
 from django.db.models.functions import Coalesce
 
-from chuangxing.assessments.models import Assessment, Cycle, FactValue, Finding, RubricSnapshot
-from chuangxing.assessments.services import STAGE_ORDER, _rubric_from, fact_from_stored
+from chuangxing.assessments.models import Assessment, Cycle, Finding, RubricSnapshot
+from chuangxing.assessments.services import NUMBER_UNITS, STAGE_ORDER, _rubric_from, fact_from_stored
 from chuangxing.assessments.workflow import WorkflowError
 from chuangxing.facts.catalogue import fact_units
 from chuangxing.rubric.schema import RatingScheme, Rubric
@@ -201,11 +201,11 @@ def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Itera
         where_is[pk] = (group, len(group.ids))
         group.add(pk, _stage_rank(stage, bool(sampled)), parse(fraud) or [], parse(process) or {})
     related = {f"assessment__{key}": value for key, value in where.items()}
-    _load_facts(FactValue.objects.filter(**related), where_is)
+    _load_facts(selected, where_is)
     top = _RANK["inspection"] if stage in ("inspection", "final") else _RANK["review"]
     for layer, rank in _RANK.items():         # self, review, inspection: each overrides the one before
         if rank <= top:
-            _load_layer(Finding.objects.filter(stage=layer, **related), rank, where_is)
+            _load_layer(selected, layer, rank, where_is)
     vetoes = sorted({v.id for g in groups.values() for v in g.rubric.vetoes})
     notes = Finding.objects.filter(rule_id__in=vetoes, **related).exclude(reason="")
     for pk, layer, rule_id, reason in sorted(notes.values_list("assessment_id", "stage", "rule_id", "reason"),
@@ -233,39 +233,46 @@ class _ConcatObject(Aggregate):
     output_field = TextField()
 
 
-def _objects(queryset, key: str, value) -> Iterator[tuple[int, dict]]:
-    """(assessment id, {key: value}) per assessment, aggregated by the database: a few rows, not millions."""
+def _objects(assessments: QuerySet, condition: Q, key: str, value) -> Iterator[tuple[int, dict]]:
+    """(assessment id, {key: value}) for each of ``assessments``, over the related rows that meet ``condition``,
+    aggregated by the database: one row per assessment, not one per finding. Grouped by the assessment's
+    own id, so the database streams them in index order instead of sorting millions of rows."""
     if connection.vendor == "sqlite":
-        pairs = _ConcatObject(Func(F(key), function="json_quote", output_field=TextField()), value)
+        pairs = _ConcatObject(Func(key, function="json_quote", output_field=TextField()), value)
     else:
-        pairs = _JsonObject(F(key), value)
-    grouped = queryset.order_by().values("assessment_id").annotate(data=pairs).values_list("assessment_id", "data")
+        pairs = _JsonObject(key, value)
+    grouped = assessments.filter(condition).order_by().values("id").annotate(data=pairs).values_list("id", "data")
     for pk, data in _raw(grouped):
         yield pk, json.loads(data) if isinstance(data, str) else data
 
 
-def _load_facts(facts, where_is: dict[int, tuple[_Group, int]]) -> None:
-    numbers: dict[tuple[str, str], Any] = {}     # (unit, text) → the value the engine compares, once per distinct text
-    present = facts.filter(Q(override__isnull=False) | Q(computed__isnull=False))
-    for pk, values in _objects(present, "name", Coalesce("override", "computed")):
+def _load_facts(assessments: QuerySet, where_is: dict[int, tuple[_Group, int]]) -> None:
+    present = Q(facts__override__isnull=False) | Q(facts__computed__isnull=False)
+    for pk, values in _objects(assessments, present, F("facts__name"), Coalesce("facts__override", "facts__computed")):
         group, i = where_is[pk]
-        columns, units = group.facts, group.units
+        columns = group.facts
         for name, value in values.items():
-            if value is None:
+            if value is not None:
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = [NOT_GIVEN] * len(group.ids)
+                column[i] = value
+    numbers: dict[tuple[str, str], Any] = {}     # (unit, text) → the value the engine compares, once per distinct text
+    for group in {id(g): g for g, _ in where_is.values()}.values():
+        for name, column in group.facts.items():
+            unit = group.units.get(name)
+            if unit not in NUMBER_UNITS:
                 continue
-            if isinstance(value, str):
-                key = (units.get(name), value)
-                value = numbers.get(key, _MISSING)
-                if value is _MISSING:
-                    value = numbers[key] = fact_from_stored(key[1], key[0])
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = [NOT_GIVEN] * len(group.ids)
-            column[i] = value
+            for i, value in enumerate(column):
+                if type(value) is str:
+                    key = (unit, value)
+                    found = numbers.get(key, _MISSING)
+                    column[i] = numbers[key] = fact_from_stored(value, unit) if found is _MISSING else found
 
 
-def _load_layer(findings, rank: int, where_is: dict[int, tuple[_Group, int]]) -> None:
-    for pk, values in _objects(findings.filter(value__isnull=False), "rule_id", F("value")):
+def _load_layer(assessments: QuerySet, layer: str, rank: int, where_is: dict[int, tuple[_Group, int]]) -> None:
+    present = Q(findings__stage=layer, findings__value__isnull=False)
+    for pk, values in _objects(assessments, present, F("findings__rule_id"), F("findings__value")):
         group, i = where_is[pk]
         if rank > group.stages[i]:
             continue
@@ -499,6 +506,7 @@ def update_column(model, field: str, values: Mapping[int, Any]) -> None:
 
 def _key(value: Any) -> Any:
     """A hashable key that tells apart values ``==`` would mix up (1, True and Decimal('1'); lists)."""
-    if isinstance(value, list | dict):
-        return ("json", json.dumps(value, sort_keys=True, default=str))
-    return (type(value), value)
+    kind = type(value)
+    if kind is list or kind is dict:
+        return ("json", json.dumps(value, sort_keys=True, default=str) if value else repr(value))
+    return (kind, value)

@@ -135,6 +135,8 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
 
 def final_reasons(scored: Scored, scheme: str, downgrade: str | None) -> list[dict]:
     """What a :class:`FinalRating` says besides its level: the vetoes that block it, a downgrade."""
+    if not scored.vetoes and not downgrade:
+        return []
     reasons = [{"kind": "veto", "id": v.id, "text": v.sentence()} for v in scored.vetoes if v.blocks_scheme(scheme)]
     if downgrade:
         reasons.append({"kind": "downgrade", "text": f"抽验降级：{downgrade}"})

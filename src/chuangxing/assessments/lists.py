@@ -22,7 +22,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from chuangxing.assessments import services
@@ -120,7 +120,7 @@ def recommendation_rows(*, cycle: Cycle) -> list[dict[str, Any]]:
         rated = rated.filter(process__recommended=True)
     rows = list(rated.order_by("branch__path").values("id", "branch_id", "branch__name", "branch__contact_phone",
                                                           "branch__branch_type", "final_total"))
-    leaders = secretaries([r["branch_id"] for r in rows])
+    leaders = secretaries(rated.values("branch_id"))
     types = dict(BranchType.choices)
     return [{"number": i, "name": r["branch__name"], "leader": leaders.get(r["branch_id"], ""),
              "phone": r["branch__contact_phone"], "branch_type": types.get(r["branch__branch_type"], ""),
@@ -151,13 +151,17 @@ def recommendation_quota(*, cycle: Cycle, rows: Sequence[Mapping] | None = None)
             "shortfall": shortfall, "ok": not shortfall, "message": message}
 
 
-def secretaries(branch_ids: Sequence[int]) -> dict[int, str]:
-    """{branch id: the name of its secretary (书记) in office}, from the committee posts."""
+def secretaries(branch_ids: Sequence[int] | QuerySet) -> dict[int, str]:
+    """{branch id: the name of its secretary (书记) in office}, from the committee posts.
+
+    ``branch_ids``: a list, or a queryset of ids (``….values("branch_id")``: one query, as a subquery).
+    """
+    chunks = [branch_ids] if isinstance(branch_ids, QuerySet) else [
+        list(branch_ids)[start:start + CHUNK] for start in range(0, len(branch_ids), CHUNK)]
     out = {}
-    ids = list(branch_ids)
-    for start in range(0, len(ids), CHUNK):
-        posts = CommitteePost.objects.filter(term__branch_id__in=ids[start:start + CHUNK], duty=Duty.SECRETARY,
-                                             member__isnull=False, ended_on__isnull=True)
+    for chunk in chunks:
+        posts = CommitteePost.objects.filter(term__branch_id__in=chunk, duty=Duty.SECRETARY, member__isnull=False,
+                                             ended_on__isnull=True)
         for branch_id, name in posts.order_by("term__branch_id", "started_on", "pk").values_list("term__branch_id",
                                                                                                   "member__name"):
             out[branch_id] = name       # the latest in office wins

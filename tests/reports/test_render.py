@@ -127,3 +127,16 @@ def test_charts_go_into_the_pdf_and_onto_their_own_sheet(tmp_path):
     content = render_pdf(document(charts=[chart, shares]))
     pages = pdf_pages(content, tmp_path, name="chart", dpi=60, keep=True)
     assert pages and all(p.stat().st_size > 5000 for p in pages)
+
+
+def test_cells_wrap_as_chinese_does():
+    from chuangxing.reports.fonts import text_width
+    from chuangxing.reports.render.pdf import wrap_lines
+
+    text = "党员领导班子成员一岗双责，机关党组织抓落实（0.5分）。"
+    width = text_width("党员领导班子成员一岗双责，机关党组织抓落实（0.5分", 8.5)
+    # 。 and ） never start a line: the character before them goes down too
+    assert wrap_lines(text, width, 8.5) == ("党员领导班子成员一岗双责，机关党组织抓落实（0.5", "分）。")
+    assert wrap_lines("第3党支部 score 100 points", 60, 8.5) == ("第3党支部", "score 100", "points")  # words kept whole
+    assert wrap_lines("一\n二", 100, 8.5) == ("一", "二")
+    assert all(text_width(line, 8.5) <= 40 for line in wrap_lines("abcdefghijklmnopqrstuvwxyz" * 2, 40, 8.5))

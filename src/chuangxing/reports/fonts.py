@@ -109,6 +109,7 @@ def markup(text: str, *, bold: bool = False, keep_spaces: bool = False) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=100_000)
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """The width of ``text`` on one line, in points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth

@@ -6,16 +6,19 @@ square of the rows (10,000 rows took 45 s); here each page is a small ``Table`` 
 fit, with the header repeated, so the time is linear and the rows are read from the report as
 they are needed. Rows whose ``merge_on`` keys are equal stay together on a page when they can,
 and merged cells are merged within each page (a category that runs onto the next page shows its
-name again there, as printed tables do). A cell whose text fits on one line is drawn as a line
-(fast); longer text becomes a wrapping ``Paragraph``.
+name again there, as printed tables do). Cells are drawn as plain strings when one font fits them
+on one line, else as :class:`Lines` (wrapped as Chinese is, font run by font run), never as a
+``Paragraph``: a 30,000-row table would spend most of its time building paragraphs.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from reportlab.lib import colors
@@ -94,19 +97,58 @@ def _charts(document: Document, width: float, height: float) -> list[Flowable]:
 
 
 # -- cells --------------------------------------------------------------------------------------
-class Line(Flowable):
-    """One line of text in the reports' fonts, no wrapping: what most table cells are."""
+class Lines(Flowable):
+    """Text in the reports' fonts, wrapped to a width the way Chinese is (anywhere between characters,
+    Latin words kept whole, closing punctuation never starting a line): what table cells are. Much
+    cheaper than a Paragraph, and the breaking of each distinct text is computed once."""
 
-    def __init__(self, text: str, size: float = SIZE):
+    def __init__(self, text: str, width: float, size: float = SIZE):
         super().__init__()
-        self.text, self.size = text, size
-        self.text_width = text_width(text, size)
+        self.lines, self.size = wrap_lines(text, width, size), size
+        self.width = max(text_width(line, size) for line in self.lines)
+        self.height = LEADING * len(self.lines)
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        return self.text_width, LEADING
+        return self.width, self.height
 
     def draw(self) -> None:
-        draw_text(self.canv, 0, (LEADING - self.size) / 2 + 1, self.text, self.size)
+        for i, line in enumerate(reversed(self.lines)):
+            draw_text(self.canv, 0, i * LEADING + (LEADING - self.size) / 2 + 1, line, self.size)
+
+
+_TOKENS = re.compile(r"[A-Za-z0-9.,:%+\-/()]+|\s+|.", re.S)
+_NO_LINE_START = set("，。、；：！？）》」』”’〕】,.;:!?)%")
+
+
+@lru_cache(maxsize=50_000)
+def wrap_lines(text: str, width: float, size: float = SIZE) -> tuple[str, ...]:
+    """``text`` broken into lines no wider than ``width`` points (explicit line breaks kept)."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line, used = "", 0.0
+        for token in _TOKENS.findall(paragraph):
+            wide = text_width(token, size)
+            if line and used + wide > width and not token.isspace():
+                if token[0] in _NO_LINE_START and len(line) > 1:     # 。 never starts a line: take the
+                    carry = line[-1]                                 # character before it down with it
+                    out.append(line[:-1].rstrip())
+                    line, used = carry, text_width(carry, size)
+                else:
+                    out.append(line.rstrip())
+                    line, used = "", 0.0
+            if not line and token.isspace():
+                continue
+            if wide > width and len(token) > 1:        # a word longer than the cell: cut it by characters
+                for ch in token:
+                    step = text_width(ch, size)
+                    if line and used + step > width:
+                        out.append(line)
+                        line, used = "", 0.0
+                    line, used = line + ch, used + step
+                continue
+            line, used = line + token, used + wide
+        out.append(line.rstrip())
+    return tuple(out)
 
 
 @dataclass
@@ -209,13 +251,11 @@ class _Stream:
         if not text:
             return "", LEADING + 2 * PAD
         room = width - 2 * PAD
-        if "\n" not in text and text_width(text, SIZE) <= room:
-            font = is_single_font(text)
-            if font == (LATIN if column.numeric else CJK):
-                return text, LEADING + 2 * PAD           # a plain string in the column's own font
-            return Line(text), LEADING + 2 * PAD
-        paragraph = Paragraph(markup(text), self.styles["center" if column.numeric else "cell"])
-        return paragraph, paragraph.wrap(room, 10_000)[1] + 2 * PAD
+        if "\n" not in text and is_single_font(text) == (LATIN if column.numeric else CJK) \
+                and text_width(text, SIZE) <= room:
+            return text, LEADING + 2 * PAD               # a plain string in the column's own font
+        lines = Lines(text, room)
+        return lines, lines.height + 2 * PAD
 
 
 class PagedTable(Flowable):
@@ -305,9 +345,8 @@ class PagedTable(Flowable):
             ("TOPPADDING", (0, 0), (-1, -1), PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), PAD),
             ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
         ]
-        for i, column in enumerate(self.columns):
-            if column.numeric:
-                commands += [("FONTNAME", (i, 1), (i, -1), LATIN), ("ALIGN", (i, 1), (i, -1), "CENTER")]
+        for first, last in _spans([c.numeric for c in self.columns]):       # runs of numeric columns
+            commands += [("FONTNAME", (first, 1), (last, -1), LATIN), ("ALIGN", (first, 1), (last, -1), "CENTER")]
         for r, row in enumerate(layout.rows, start=1):
             data.append(list(row.cells))
             if row.span:
@@ -322,6 +361,18 @@ class PagedTable(Flowable):
                     commands.append(("SPAN", (i, start + 1), (i, end + 1)))
         return Table(data, colWidths=self.widths, rowHeights=[self.header_height, *layout.heights],
                      style=TableStyle(commands), hAlign="LEFT")
+
+
+def _spans(flags: list[bool]) -> list[tuple[int, int]]:
+    """(first, last) index of every run of True."""
+    out, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            out.append((start, i - 1))
+            start = None
+    return out
 
 
 def _runs(keys: list) -> list[tuple[int, int]]:

@@ -140,3 +140,29 @@ def test_cells_wrap_as_chinese_does():
     assert wrap_lines("第3党支部 score 100 points", 60, 8.5) == ("第3党支部", "score 100", "points")  # words kept whole
     assert wrap_lines("一\n二", 100, 8.5) == ("一", "二")
     assert all(text_width(line, 8.5) <= 40 for line in wrap_lines("abcdefghijklmnopqrstuvwxyz" * 2, 40, 8.5))
+
+
+def test_big_plain_tables_take_the_fast_row_path_and_give_the_same_cells(monkeypatch):
+    from chuangxing.reports.render import fastrows, xlsx
+
+    count = xlsx.STYLED_ROWS + 5
+    values = [None, 0, 7, Decimal("1.5"), Decimal("-0.25"), Decimal("100"), " 前后有空格 ", "=SUM(A1)", "第3党支部"]
+    columns = [Column("group", "项目", 10), *COLUMNS[1:]]          # no merged column: a plain table
+
+    def big():
+        return Document(title="大表", filename="大表", tables=[Table(columns, [
+            {"group": values[i % len(values)], "name": f"第{i}党支部", "points": values[(i + 1) % len(values)],
+             "delta": Decimal(i % 7 - 3), "share": Decimal(i % 100) / 100} for i in range(count)], count=count)])
+
+    installed = []
+    monkeypatch.setattr(fastrows, "install", lambda *a, real=fastrows.install: installed.append(real(*a)) or installed[-1])
+    fast = render_xlsx(big())
+    assert installed == [True]
+    monkeypatch.setattr(fastrows, "install", lambda *a: False)
+    slow = render_xlsx(big())
+
+    def cells(content):
+        sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+        return [[(c.value, c.number_format, c.data_type) for c in row] for row in sheet.iter_rows()]
+
+    assert cells(fast) == cells(slow)

@@ -124,7 +124,7 @@ def committee_summary(params: dict[str, Any], progress: Progress) -> Document:
     assessments = selection(cycle, params)
     count = assessments.count()
     categories = _categories(cycle)
-    columns = [Column("number", "序号", 6, "int"), Column("committee", "上级党组织", 18),
+    columns = [Column("number", "序号", 6, "int"), Column("committee", "上级党组织", 22),
                Column("branch", "党支部", 24), Column("branch_type", "支部类型", 9)]
     columns += [Column(c.key, c.title, 8, "points") for c in categories]
     columns += [Column("bonus", "加分", 6, "points"), Column("penalty", "减分", 6, "points"),

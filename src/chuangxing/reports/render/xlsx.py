@@ -29,6 +29,7 @@ from openpyxl.worksheet.cell_range import CellRange
 
 from chuangxing.reports.document import Column, Document, Row, Table, as_decimal
 from chuangxing.reports.progress import Progress, Ticker
+from chuangxing.reports.render import fastrows
 
 STYLED_ROWS = 5000
 _THIN = Side(style="thin", color="000000")
@@ -86,6 +87,7 @@ class _Writer:
         self.row = 0
         self.runs = {i: _Run() for i, c in enumerate(self.columns) if c.merge_on}
         self.styles: dict[tuple, StyleArray] = {}
+        self.fast = False
 
     # -- the sheet around the table ---------------------------------------------------------------
     def write(self, ticker: Ticker) -> None:
@@ -96,6 +98,9 @@ class _Writer:
                 top.append((self.table.title, BOLD))
         header_row = len(top) + 1
         self._prepare(header_row)
+        if not self.styled and not self.runs:
+            formats = [NUMBER_FORMATS[c.kind] if c.kind in ("percent", "signed") else None for c in self.columns]
+            self.fast = fastrows.install(self.sheet, formats)
         for text, font in top:
             self._line(text, font)
         self._header()
@@ -160,7 +165,7 @@ class _Writer:
             self._merge_across(number)
             return
         if not self.styled and not self.runs and row.get("_style") is None:
-            self._append(self._plain(row))
+            self._append(fastrows.PlainRow(self._raw(row)) if self.fast else self._plain(row))
             return
         values = []
         for i, column in enumerate(self.columns):
@@ -185,6 +190,23 @@ class _Writer:
                 values.append(_number(value) if column.kind != "text" else str(value))
             else:
                 values.append(str(value) if column.kind == "text" else value)
+        return values
+
+    def _raw(self, row: Row) -> list[Any]:
+        """The values of a plain row for :mod:`fastrows` (text is written as text there, never a formula)."""
+        values: list[Any] = []
+        for column in self.columns:
+            value = row.get(column.key)
+            if value is None or value == "":
+                values.append(None)
+            elif column.kind == "text":
+                values.append(value if type(value) is str else str(value))
+            elif type(value) is int or type(value) is str:
+                values.append(value)
+            elif type(value) is Decimal:
+                values.append(_number(value))
+            else:
+                values.append(_value(column, value))
         return values
 
     def _merge_step(self, i: int, key: Any, value: Any, number: int) -> Any:

@@ -125,7 +125,7 @@ def results(cycle: Cycle, ids: list[int]) -> dict[int, tuple[Decimal, str]]:
     out = {}
     for group in _groups(cycle, sorted(ids)) if ids else []:
         for j, pk in enumerate(group.ids):
-            out[pk] = (group.value(group.total, j), group.label(j))
+            out[pk] = (group.value("total", j), group.label(j))
     return out
 
 

@@ -135,7 +135,7 @@ def branch_categories(assessment: Assessment) -> list[dict[str, Any]]:
     if not groups:
         return []
     group = groups[0]
-    return [{"category": c.id, "title": c.title, "max": c.max, "score": group.decimal(c.id, 0)}
+    return [{"category": c.id, "title": c.title, "max": c.max, "score": group.score(c.id, 0)}
             for c in group.rubric.categories]
 
 

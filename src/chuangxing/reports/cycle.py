@@ -124,13 +124,13 @@ def committee_summary(params: dict[str, Any], progress: Progress) -> Document:
     assessments = selection(cycle, params)
     count = assessments.count()
     categories = _categories(cycle)
-    columns = [Column("number", "序号", 6, "int"), Column("committee", "上级党组织", 22),
-               Column("branch", "党支部", 24), Column("branch_type", "支部类型", 9)]
-    columns += [Column(c.key, c.title, 8, "points") for c in categories]
-    columns += [Column("bonus", "加分", 6, "points"), Column("penalty", "减分", 6, "points"),
-                Column("total", "总分", 7, "points"), Column("self_total", "自评得分", 8, "points"),
-                Column("reviewed_total", "审核得分", 8, "points"), Column("gap", "自评与审核之差", 9, "signed"),
-                Column("rating", "评定等次", 10), Column("state", "状态", 8)]
+    columns = [Column("number", "序号", 7, "int"), Column("committee", "上级党组织", 26),
+               Column("branch", "党支部", 30), Column("branch_type", "支部类型", 9)]
+    columns += [Column(c.key, c.title, 7, "points") for c in categories]
+    columns += [Column("bonus", "加分", 5, "points"), Column("penalty", "减分", 5, "points"),
+                Column("total", "总分", 6, "points"), Column("self_total", "自评得分", 7, "points"),
+                Column("reviewed_total", "审核得分", 7, "points"), Column("gap", "自评与审核之差", 8, "signed"),
+                Column("rating", "评定等次", 9), Column("state", "状态", 7)]
     strata, names = committees_of(cycle)
     whole = params.get("_by") is None and not params.get("committee")
     rows = _Summary(cycle, categories, strata, names, progress, count).rows(assessments, whole=whole)

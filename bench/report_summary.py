@@ -7,7 +7,7 @@
 
 The cycle: a work committee over ``branches / 200`` party committees of 200 branches each (inserted
 directly, with their tree paths), one cycle on jiaozuo-2019 (stars and grades), every assessment
-reviewed with generated findings (``chuangxing.demo.reviewed.review_all``: about 60 findings per
+reviewed with generated findings (``chuangxing.demo.reviewed.review_all``: about 50 findings per
 branch, some deductions and vetoes), self totals set a little above the reviewed ones, then
 announced and finalized through the publicity services (so the ratings are the final ones of
 record). It is cached as ``var/bench/report-summary-<branches>.sqlite3``.

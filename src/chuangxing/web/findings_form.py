@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 
 from chuangxing.assessments.services import to_stored
 from chuangxing.assessments.sheets import _plain
+from chuangxing.facts.catalogue import FACTS
 from chuangxing.scoring.errors import InputError
 from chuangxing.scoring.kinds import RuleBase
 from chuangxing.scoring.points import fmt
@@ -513,3 +514,14 @@ class FactOverrideForm(forms.Form):
         if self.unit == "items" and isinstance(value, str):
             return [part.strip() for part in value.replace("，", ",").replace("、", ",").split(",") if part.strip()]
         return value
+
+
+def fact_override_form(rubric: Any, name: str, data: Any = None) -> FactOverrideForm | None:
+    """The override form of fact ``name`` as ``rubric`` reads it (its unit; a checklist's items), bound to
+    ``data``; None when the rubric knows no such fact. The page and the JSON API both parse through it."""
+    unit = {n: d.unit for n, d in rubric.facts.items()}.get(name) or (FACTS[name].unit if name in FACTS else None)
+    if unit is None:
+        return None
+    checklist = next((r for r, _ in rubric.rules() if r.kind == "checklist" and r.fact == name), None)
+    items = [(i.id, i.label) for i in checklist.items] if checklist else None
+    return FactOverrideForm(data, unit=unit, items=items)

@@ -31,7 +31,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from chuangxing.assessments import inspection, permissions, services
-from chuangxing.assessments.evidence import add_evidence, open_evidence
+from chuangxing.assessments.evidence import EvidenceDownload, add_evidence, open_evidence
 from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, Role, State
 from chuangxing.assessments.workflow import MOVES, NotAllowed, WorkflowError
 from chuangxing.facts.catalogue import FACTS
@@ -40,7 +40,7 @@ from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.scoring.points import fmt
 from chuangxing.scoring.whatif import what_would_it_take
 from chuangxing.web import assessment_page as pages
-from chuangxing.web.findings_form import FactOverrideForm, FindingsForm, field_name
+from chuangxing.web.findings_form import FindingsForm, fact_override_form, field_name
 from chuangxing.web.lookups import assessment_for
 
 STAGES = ("self", "review", "inspection")
@@ -238,13 +238,9 @@ def _plain(value: Any) -> Any:
 @require_POST
 def override(request, assessment: int, name: str) -> HttpResponse:
     found = assessment_for(request, assessment)
-    rubric = services.rubric_of(found)
-    unit = {n: d.unit for n, d in rubric.facts.items()}.get(name) or (FACTS[name].unit if name in FACTS else None)
-    if unit is None:
+    form = fact_override_form(services.rubric_of(found), name, request.POST)
+    if form is None:
         raise Http404("本标准没有该事实")
-    checklist = next((r for r, _ in rubric.rules() if r.kind == "checklist" and r.fact == name), None)
-    items = [(i.id, i.label) for i in checklist.items] if checklist else None
-    form = FactOverrideForm(request.POST, unit=unit, items=items)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, f"修改“{_fact_label(name)}”未保存：{errors[0]}")
@@ -291,6 +287,11 @@ def evidence_download(request, assessment: int, evidence: int) -> StreamingHttpR
         download = open_evidence(evidence=item, by=request.user)
     except NotAllowed as refusal:
         raise PermissionDenied(refusal.message_zh) from None
+    return file_response(download)
+
+
+def file_response(download: EvidenceDownload) -> StreamingHttpResponse:
+    """The file as an attachment under its clean name, never cached by a shared cache (the API sends it the same way)."""
     response = StreamingHttpResponse(download.chunks(), content_type=download.content_type)
     response["Content-Length"] = str(download.size)
     response["Content-Disposition"] = content_disposition_header(True, download.filename)

@@ -458,7 +458,7 @@ def test_dues_import_uses_a_bounded_number_of_queries(members, tmp_path, django_
     rows = [[number, f"{2000 + i // 12}-{i % 12 + 1:02d}", 10, 10, None] for number in ("M001", "M002", "M003")
             for i in range(1000)]
     path = save(tmp_path, "党费.xlsx", workbook("dues", {"党费": rows}))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):        # 2 of them: the members' branches, the open cycles to refresh
         result = import_file(path, kind="dues")
     assert result.counts["dues"].created == 3000
 

@@ -183,32 +183,84 @@ def _variant_for(branch: Organization, default: str, variants: Mapping[str, list
     return default
 
 
-def refresh_facts(*, cycle: Cycle) -> int:
-    """Compute every fact the cycle's rubrics use, for all its branches at once; keep overrides."""
+# The states in which an assessment's facts follow its branch's records: the self-assessment is still the
+# branch's to edit (or to take back and edit). From submission on, the facts stay as submitted: the reviewer
+# judges what the branch put its name to, and corrects a fact by overriding it, with a reason.
+FACTS_FOLLOW_RECORDS = (State.DRAFT, State.SELF_ASSESSED, State.RETURNED)
+
+
+@transaction.atomic
+def refresh_facts(*, cycle: Cycle, branches: Any = None) -> set[int]:
+    """Compute the facts the cycle's rubrics use from the records, for every branch at once or only ``branches``
+    (a queryset of organizations, or ids); store them as ``FactValue.computed`` and keep every override.
+
+    >>> refresh_facts(cycle=cycle)                                  # at opening: the whole cycle, set-based
+    >>> refresh_facts(cycle=cycle, branches=[a1.pk])                # a1's records changed
+    {1042}
+
+    Only assessments in :data:`FACTS_FOLLOW_RECORDS` (draft, self-assessed, returned) are refreshed; a
+    submitted one keeps the facts it was submitted with. Their rows are locked first (``SELECT … FOR
+    UPDATE``), so two refreshes of one branch run one after the other and the later one computes from
+    both changes: a fact never goes back to a value read before another edit committed. A refreshed
+    assessment with a self-assessment total keeps it current (the stored ``self_total`` follows the
+    facts). ``Assessment.version`` is not bumped: the facts are not part of the findings form, so a
+    secretary saving findings read before the refresh loses nothing (the page scores with the new facts).
+
+    Returns the ids of the assessments whose facts changed (or were computed for the first time).
+    """
     from chuangxing.facts.binding import rubric_fact_names
     from chuangxing.facts.compute import compute_facts
 
     names: set[str] = set()
     for snap in cycle.snapshots.all():
         names |= rubric_fact_names(_rubric_from(snap.sha256, snap.source, json.dumps(cycle.parameters, sort_keys=True)))
-    assessments = dict(cycle.assessments.values_list("branch_id", "id"))
+    following = Assessment.objects.filter(cycle=cycle, state__in=FACTS_FOLLOW_RECORDS)
+    if branches is not None:
+        following = following.filter(branch__in=branches)
+    assessments = dict(following.select_for_update(of=("self",)).order_by("pk").values_list("branch_id", "id"))
+    if not assessments:
+        return set()
     values = compute_facts(branches=Organization.objects.filter(pk__in=assessments), start=cycle.period_start,
                            end=cycle.period_end, names=names)
-    existing = {(fv.assessment_id, fv.name): fv for fv in FactValue.objects.filter(assessment__cycle=cycle)}
+    stored = FactValue.objects.filter(assessment__in=following)
+    existing = {(fv.assessment_id, fv.name): fv for fv in stored.only("id", "assessment_id", "name", "computed")}
     new, changed = [], []
     for branch_id, facts in values.items():
         for fact, value in facts.items():
             key = (assessments[branch_id], fact)
-            stored = to_stored(value)
+            stored_value = to_stored(value)
             if key in existing:
-                if existing[key].computed != stored:
-                    existing[key].computed = stored
+                if existing[key].computed != stored_value:
+                    existing[key].computed = stored_value
                     changed.append(existing[key])
             else:
-                new.append(FactValue(assessment_id=key[0], name=fact, computed=stored))
+                new.append(FactValue(assessment_id=key[0], name=fact, computed=stored_value))
     FactValue.objects.bulk_create(new, batch_size=5000)
     FactValue.objects.bulk_update(changed, ["computed"], batch_size=5000)
-    return len(new) + len(changed)
+    moved = {fv.assessment_id for fv in new} | {fv.assessment_id for fv in changed}
+    totals = Assessment.objects.filter(pk__in=moved, self_total__isnull=False).select_related("cycle", "branch", "snapshot")
+    for assessment in totals:
+        _store_total(assessment, Stage.SELF)
+    return moved
+
+
+def refresh_branch_facts(*, branches: Any) -> set[int]:
+    """``branches``' records changed: refresh their facts in every open cycle (:func:`refresh_facts`).
+
+    >>> refresh_branch_facts(branches=[meeting.branch_id])
+
+    Called at the end of the transaction that wrote the records (``records.signals.records_changed``),
+    so records and facts commit together or not at all.
+    """
+    ids = list(branches.values_list("pk", flat=True)) if hasattr(branches, "values_list") else list(branches)
+    if not ids:
+        return set()
+    moved: set[int] = set()
+    cycles = Cycle.objects.filter(status=CycleStatus.OPEN, assessments__branch__in=ids,
+                                  assessments__state__in=FACTS_FOLLOW_RECORDS).distinct().order_by("pk")
+    for cycle in cycles:
+        moved |= refresh_facts(cycle=cycle, branches=ids)
+    return moved
 
 
 # -- findings ----------------------------------------------------------------------------------

@@ -123,16 +123,18 @@ class Changes:
     update: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     unchanged: int = 0
 
-    def add(self, existing: dict[str, Any] | None, wanted: dict[str, Any]) -> None:
-        """Compare ``wanted`` (field → value) with ``existing`` (the stored values, with ``id``; None: new)."""
+    def add(self, existing: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+        """Compare ``wanted`` (field → value) with ``existing`` (the stored values, with ``id``; None: new);
+        True when the row will be written."""
         if existing is None:
             self.create.append(wanted)
-            return
+            return True
         changed = tuple(f for f in self.fields if existing[f] != wanted[f])
         if changed:
             self.update.setdefault(changed, []).append((existing["id"], wanted))
         else:
             self.unchanged += 1
+        return bool(changed)
 
     def write(self) -> Counts:
         created = self.model.objects.bulk_create([self.model(**values) for values in self.create], batch_size=BATCH)

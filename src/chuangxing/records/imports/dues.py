@@ -50,21 +50,28 @@ def check(rows: dict[str, list[Row]], problems: list[ImportProblem]) -> _Plan:
         stored = Dues.objects.order_by().filter(month__gte=min(months), month__lte=max(months)).values("id", *FIELDS)
         existing = {(v["member_id"], v["month"]): v for v in fetch_in(stored, "member_id", set(members.values()))}
     changes = Changes(Dues, FIELDS)
+    touched: set[int] = set()
     for (number, month), row in file.items():
         member_id = members.get(number)
         if member_id is None:
             problems.append(row.problem("member", "unknown_member", f"党员编号“{number}”不存在，请先导入党员",
                                         f"no member {number!r}"))
         elif not row.bad:
-            changes.add(existing.get((member_id, month)), {"member_id": member_id, "month": month,
-                                                            "amount_due": row["amount_due"],
-                                                            "amount_paid": row["amount_paid"], "paid_on": row["paid_on"]})
-    return _Plan(changes)
+            wanted = {"member_id": member_id, "month": month, "amount_due": row["amount_due"],
+                      "amount_paid": row["amount_paid"], "paid_on": row["paid_on"]}
+            if changes.add(existing.get((member_id, month)), wanted):
+                touched.add(member_id)
+    return _Plan(changes, touched)
 
 
 @dataclass
 class _Plan:
     changes: Changes
+    members: set[int]           # whose dues change
 
     def write(self) -> dict[str, Counts]:
         return {"dues": self.changes.write()}
+
+    def branches(self) -> set[int]:
+        """The branches of the members whose dues change."""
+        return set(fetch_in(Member.objects.order_by().values_list("branch_id", flat=True).distinct(), "pk", self.members))

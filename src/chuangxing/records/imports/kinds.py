@@ -16,7 +16,7 @@ class Kind:
     label: str                                   # Chinese, for people and file names
     key: str                                     # what identifies a row, in Chinese (说明 sheet)
     sheets: tuple[SheetSpec, ...]
-    check: Callable[..., Any]                     # (rows by sheet, problems) -> plan with .write()
+    check: Callable[..., Any]                     # (rows by sheet, problems) -> plan with .write() and .branches()
     export_rows: Callable[[Any], dict[str, Any]]  # queryset -> rows (field -> model value) by sheet
     queryset: Callable[[], Any]                   # everything, for an export without a queryset
 

@@ -113,6 +113,7 @@ class Plan:
     existing: dict[str, dict[str, Any]]
     meetings: dict[str, dict[str, Any]] = field(default_factory=dict)          # key → wanted values
     presence: dict[str, dict[int, str]] = field(default_factory=dict)          # key → member id → presence
+    changed: set[str] = field(default_factory=set)                              # keys of the meetings written
 
     def wanted_counts(self) -> None:
         """A meeting listed in 出勤 counts its rows there (even when the 会议 sheet does not list it)."""
@@ -128,12 +129,20 @@ class Plan:
     def write(self) -> dict[str, Counts]:
         changes = Changes(Meeting, FIELDS)
         for key, wanted in self.meetings.items():
-            changes.add(self.existing.get(key), wanted)
+            if changes.add(self.existing.get(key), wanted):
+                self.changed.add(key)
         counts = {"meetings": changes.write()}
         if self.presence:
             ids = dict(fetch_in(Meeting.objects.order_by().values_list("key", "id"), "key", self.presence))
             counts["attendance"] = _write_attendance({ids[key]: presence for key, presence in self.presence.items()})
         return counts
+
+
+    def branches(self) -> set[int]:
+        """The branches of the meetings written or whose attendance is listed (a meeting moved: both branches)."""
+        keys = self.changed | set(self.presence)
+        ids = {self.meetings[key]["branch_id"] for key in keys if key in self.meetings}
+        return ids | {self.existing[key]["branch_id"] for key in keys if key in self.existing}
 
 
 def _write_attendance(presence: dict[int, dict[int, str]]) -> Counts:

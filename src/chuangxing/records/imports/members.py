@@ -62,6 +62,7 @@ def check(rows: dict[str, list[Row]], problems: list[ImportProblem]) -> Changes:
                        problems=problems)
     existing = {v["number"]: v for v in fetch_in(Member.objects.order_by().values("id", *FIELDS), "number", file)}
     changes = Changes(Member, FIELDS)
+    touched: set[int | None] = set()
     for number, row in file.items():
         before = len(problems)
         branch = orgs.branch(row, "branch", problems) if row.ok("branch") else None
@@ -72,8 +73,9 @@ def check(rows: dict[str, list[Row]], problems: list[ImportProblem]) -> Changes:
             _check_move(row, stored, orgs, problems)
         if len(problems) == before and branch is not None:
             wanted = {f: row.values.get(f) for f in FIELDS if not f.endswith("_id")}
-            changes.add(stored, {**wanted, "branch_id": branch.id, "group_id": group.id if group else None})
-    return _Plan(changes)
+            if changes.add(stored, {**wanted, "branch_id": branch.id, "group_id": group.id if group else None}):
+                touched.update((branch.id, stored["branch_id"] if stored else None))
+    return _Plan(changes, touched)
 
 
 def _check_dates(row: Row, problems: list[ImportProblem]) -> None:
@@ -100,6 +102,11 @@ def _check_move(row: Row, stored: dict[str, Any], orgs: OrgIndex, problems: list
 @dataclass
 class _Plan:
     changes: Changes
+    touched: set[int | None]
 
     def write(self) -> dict[str, Counts]:
         return {"members": self.changes.write()}
+
+    def branches(self) -> set[int]:
+        """The branches whose members change (both sides of a move)."""
+        return {pk for pk in self.touched if pk is not None}

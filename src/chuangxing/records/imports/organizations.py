@@ -200,6 +200,11 @@ class Plan:
         return {"organizations": counts}
 
 
+    def branches(self) -> set[int]:
+        """None: the tree is not a branch's records (``records.signals``)."""
+        return set()
+
+
 def _move(org_id: int, parent_id: int | None) -> None:
     org = Organization.objects.get(pk=org_id)
     org.move_to(Organization.objects.get(pk=parent_id) if parent_id else None)

@@ -1,5 +1,8 @@
 """``import_file``: read, check everything, then write everything in one transaction, or nothing.
 
+The transaction ends by announcing the branches whose records changed (``records.signals``): their
+self-assessments still in the branch's hands read the new facts before it commits.
+
 >>> result = import_file("党员.xlsx", kind="members")
 >>> result.ok, result.counts["members"].created
 (True, 120)
@@ -21,6 +24,7 @@ from chuangxing.records.imports.kinds import Kind, get_kind
 from chuangxing.records.imports.problems import ImportProblem, ImportResult, Limits, Refused
 from chuangxing.records.imports.sheets import Row, read_header, read_rows
 from chuangxing.records.imports.sources import Source, read_source
+from chuangxing.records.signals import announce
 
 log = logging.getLogger("chuangxing.records.imports")
 LOGGED_PROBLEMS = 200
@@ -91,6 +95,7 @@ def _check_and_write(kind: Kind, rows: dict[str, list[Row]], problems: list[Impo
             if problems:
                 raise _Rollback
             result.counts = plan.write()
+            announce(sender=f"records.import.{kind.name}", branches=plan.branches())
     except _Rollback:
         pass
     except (IntegrityError, DatabaseError) as exc:   # e.g. another import wrote the same keys meanwhile

@@ -9,7 +9,9 @@
     /branches/<b>/import/                       templates, the branch's data as a workbook, upload with every problem
 
 The branch secretary keeps them; the reviewers and admins above read them. Everything is scoped to
-the branch in the URL (``lookups.branch_for``) and each change is written to the audit log.
+the branch in the URL (``lookups.branch_for``) and each change is written to the audit log. A change is
+saved with its audit entry in one transaction that ends by announcing it (``records.signals``): the
+branch's self-assessments still in its hands read the new facts (``assessments.services.refresh_branch_facts``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from chuangxing.records.imports import export_workbook, template_workbook
 from chuangxing.records.imports.problems import KIND_LABELS
 from chuangxing.records.models import Attendance, Dues, Meeting, MeetingKind, Presence
 from chuangxing.records.services import record_attendance
+from chuangxing.records.signals import announce
 from chuangxing.web.branch_import import BRANCH_KINDS, branch_export, import_for_branch
 from chuangxing.web.lookups import RECORD_KEEPERS, branch_for
 from chuangxing.web.records_forms import AttendanceForm, DuesForm, ImportForm, MeetingForm, MemberForm
@@ -70,8 +73,10 @@ def member_form(request, branch: int, member: int | None = None) -> HttpResponse
     form = MemberForm(request.POST or None, instance=instance, branch=found)
     if request.method == "POST" and form.is_valid():
         old = _snapshot(instance, form.Meta.fields) if instance else None
-        saved = form.save()
-        _audit(request, "record_member", saved, old=old, new=_snapshot(saved, form.Meta.fields))
+        with transaction.atomic():
+            saved = form.save()
+            _audit(request, "record_member", saved, old=old, new=_snapshot(saved, form.Meta.fields))
+            announce(sender="records.member", branches=[found.pk])
         messages.success(request, f"已保存党员“{saved.name}”")
         return redirect("web:member_list", branch=found.pk)
     return render(request, "records/member_form.html", _context(request, found, "members", form=form, member=instance),
@@ -102,9 +107,11 @@ def meeting_form(request, branch: int, meeting: int | None = None) -> HttpRespon
     instance = _meeting(found, meeting) if meeting is not None else None
     form = MeetingForm(request.POST or None, instance=instance, branch=found)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        _audit(request, "record_meeting", saved, new={"kind": saved.kind, "held_on": str(saved.held_on),
-                                                      "topic": saved.topic})
+        with transaction.atomic():
+            saved = form.save()
+            _audit(request, "record_meeting", saved, new={"kind": saved.kind, "held_on": str(saved.held_on),
+                                                          "topic": saved.topic})
+            announce(sender="records.meeting", branches=[found.pk])
         messages.success(request, f"已保存{saved.get_kind_display()}（{saved.held_on}）")
         return redirect("web:meeting_detail", branch=found.pk, meeting=saved.pk)
     return render(request, "records/meeting_form.html", _context(request, found, "meetings", form=form, meeting=instance),
@@ -192,10 +199,12 @@ def dues_form(request, branch: int, member: int, year: int, month: int) -> HttpR
                                       "paid_on": date(year, month, min(15, calendar.monthrange(year, month)[1]))}
     form = DuesForm(request.POST or None, instance=instance, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        _audit(request, "record_dues", saved, new={"member": person.number, "month": f"{year}-{month:02d}",
-                                                   "due": saved.amount_due, "paid": saved.amount_paid,
-                                                   "paid_on": str(saved.paid_on or "")})
+        with transaction.atomic():
+            saved = form.save()
+            _audit(request, "record_dues", saved, new={"member": person.number, "month": f"{year}-{month:02d}",
+                                                       "due": saved.amount_due, "paid": saved.amount_paid,
+                                                       "paid_on": str(saved.paid_on or "")})
+            announce(sender="records.dues", branches=[found.pk])
         messages.success(request, f"已保存 {person.name} {year}年{month}月党费")
         return redirect(f"{_dues_url(found, year)}#member-{person.pk}")
     context = _context(request, found, "dues", form=form, member=person, month=first, year=year)

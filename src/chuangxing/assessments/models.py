@@ -24,6 +24,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 from chuangxing.orgs.models import Organization
 
@@ -52,6 +53,9 @@ class Cycle(models.Model):
     announce_days = models.PositiveSmallIntegerField("公示天数", default=5)
     targets = models.JSONField("分布目标", default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    data_version = models.PositiveBigIntegerField(
+        "数据版本", default=0, editable=False,
+        help_text="考评数据（发现、事实、状态、评定）每次改动加一；看板的缓存以此为准")
 
     class Meta:
         verbose_name = verbose_name_plural = "考评周期"
@@ -59,6 +63,19 @@ class Cycle(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def data_changed(cls, pk: int) -> None:
+        """Count one change of what the cycle's figures read (findings, facts, states, fraud and process flags,
+        final ratings): cached dashboards keyed by the old ``data_version`` are not read again.
+
+        >>> Cycle.data_changed(assessment.cycle_id)        # inside the transaction that wrote the change
+
+        Called after the assessments' own rows are written (one lock order: assessments, then the cycle). The
+        row update serializes concurrent writers of one cycle until they commit, which is what makes the
+        counter exact: a reader that sees the new data sees the new number with it.
+        """
+        cls.objects.filter(pk=pk).update(data_version=F("data_version") + 1)
 
 
 class RubricSnapshot(models.Model):

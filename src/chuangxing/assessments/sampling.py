@@ -213,6 +213,7 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
             state=move.target, sampled=True, version=F("version") + 1, updated_at=now or timezone.now())
     if moved != len(sample):
         raise EditConflict("抽样期间有考评的状态被他人改变，抽样未生效，请重新抽取", "assessments changed during the draw")
+    Cycle.data_changed(cycle.pk)
     insert_rows(AuditEntry, ("at", "actor", "action", "assessment", "target", "old", "new", "reason", "denied"),
                 ((now or timezone.now(), by.pk if _person(by) else None, "sample", pk, "state", State.REVIEWED.value,
                   move.target.value, f"抽验样本（第 {draw.pk} 次抽取）", False) for pk in sample))

@@ -238,6 +238,8 @@ def refresh_facts(*, cycle: Cycle, branches: Any = None) -> set[int]:
     FactValue.objects.bulk_create(new, batch_size=5000)
     FactValue.objects.bulk_update(changed, ["computed"], batch_size=5000)
     moved = {fv.assessment_id for fv in new} | {fv.assessment_id for fv in changed}
+    if moved:
+        Cycle.data_changed(cycle.pk)
     totals = Assessment.objects.filter(pk__in=moved, self_total__isnull=False).select_related("cycle", "branch", "snapshot")
     for assessment in totals:
         _store_total(assessment, Stage.SELF)
@@ -361,6 +363,7 @@ def _bump_version(assessment: Assessment, version: int) -> None:
     if not updated:
         raise EditConflict("其他人已在您打开之后保存了这份考评，请刷新后再修改（您的修改未保存）",
                            f"assessment {assessment.pk} changed since version {version}")
+    Cycle.data_changed(assessment.cycle_id)
 
 
 def _store_total(assessment: Assessment, stage: str) -> None:
@@ -413,6 +416,7 @@ def transition(*, assessment: Assessment, action: str, by, reason: str = "", ver
     if not current.update(version=F("version") + 1, state=move.target, updated_at=timezone.now(), **fields):
         raise EditConflict(f"这份考评已被他人改动（不再是“{State(old).label}”或已保存过），请刷新后再操作",
                            f"assessment {assessment.pk} moved or changed since it was read")
+    Cycle.data_changed(assessment.cycle_id)
     assessment.version = Assessment.objects.values_list("version", flat=True).get(pk=assessment.pk)
     assessment.state = move.target
     for name, value in fields.items():

@@ -58,6 +58,7 @@ def review_all(*, cycle: Cycle, seed: int = 2026, defect_rate: Decimal = Decimal
         _generate(rubric, groups[snapshot.pk], known, rng, defect_rate, now)
         _flags(rubric, groups[snapshot.pk], rng, five_star_share, recommended_share)
     cycle.assessments.update(state=State.REVIEWED, version=F("version") + 1, updated_at=now)
+    Cycle.data_changed(cycle.pk)
     by_total: dict[Decimal, list[int]] = defaultdict(list)
     for pk, scored in score_assessments(cycle=cycle, stage="review").items():
         by_total[scored.total].append(pk)

@@ -265,6 +265,27 @@ def refresh_branch_facts(*, branches: Any) -> set[int]:
     return moved
 
 
+@service
+def refresh_assessment_facts(*, assessment: Assessment, by) -> bool:
+    """从台账刷新: the branch's secretary recomputes this assessment's facts from the records now (after
+    records changed some way that does not announce itself, e.g. the organization tree or the admin site).
+
+    >>> refresh_assessment_facts(assessment=a, by=secretary)        # True: some fact changed
+
+    Same rules as the automatic refresh (:func:`refresh_facts`): an open cycle, a state in
+    :data:`FACTS_FOLLOW_RECORDS`; overrides stay. Audited.
+    """
+    _require_role(by, (permissions.Role.SECRETARY,), assessment)
+    if assessment.cycle.status != CycleStatus.OPEN:
+        raise IllegalTransition(f"考评周期“{assessment.cycle.name}”不在进行中，不能从台账刷新", "the cycle is not open")
+    if assessment.state not in FACTS_FOLLOW_RECORDS:
+        raise IllegalTransition(f"当前状态为“{State(assessment.state).label}”，事实保持提交时的值，不能从台账刷新",
+                                f"facts do not follow the records in {assessment.state}")
+    changed = assessment.pk in refresh_facts(cycle=assessment.cycle, branches=[assessment.branch_id])
+    audit(by=by, action="refresh_facts", assessment=assessment, target="facts", new={"changed": changed})
+    return changed
+
+
 # -- findings ----------------------------------------------------------------------------------
 def findings_data(assessment: Assessment, *, stage: str = "review") -> dict:
     """The findings of ``assessment`` as the engine takes them: facts, then each stage's inputs in order."""

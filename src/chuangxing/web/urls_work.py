@@ -15,6 +15,7 @@ urlpatterns = [
     path("work/", work.my_work, name="my_work"),
     # the self-assessment, the review and the spot check of one assessment
     path(f"{A}self/", self_assessment.self_assessment, name="self_assessment"),
+    path(f"{A}self/refresh-facts/", self_assessment.refresh_facts, name="refresh_facts"),
     path(f"{A}review/", review.review, name="review"),
     path(f"{A}inspection/", review.inspection, name="inspection"),
     path(f"{A}<slug:stage>/preview/", actions.preview, name="assessment_preview"),

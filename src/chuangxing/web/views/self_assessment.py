@@ -4,6 +4,7 @@
 
     GET  /assessments/<a>/self/     the form, pre-filled from the records (``sheets.prefill``)
     POST /assessments/<a>/self/     save what changed (``services.save_findings``, with the version read)
+    POST /assessments/<a>/self/refresh-facts/   从台账刷新 (``services.refresh_assessment_facts``)
 
 Inputs that come from the records are shown with their source; a person changes them by overriding
 the fact, with a reason (``assessment_actions.override``). A stale save (someone saved since the page
@@ -42,6 +43,21 @@ def self_assessment(request, assessment: int) -> HttpResponse:
     if request.method == "POST":
         return _save(request, found)
     return _page(request, found)
+
+
+@require_http_methods(["POST"])
+def refresh_facts(request, assessment: int) -> HttpResponse:
+    """从台账刷新: the facts recomputed from the branch's records; the page then scores with them."""
+    found = assessment_for(request, assessment)
+    try:
+        changed = services.refresh_assessment_facts(assessment=found, by=request.user)
+    except NotAllowed as refusal:
+        raise PermissionDenied(refusal.message_zh) from None
+    except WorkflowError as refusal:
+        messages.error(request, refusal.message_zh)
+    else:
+        messages.success(request, "已从台账重新计算数据" if changed else "台账数据没有变化")
+    return redirect("web:self_assessment", assessment=found.pk)
 
 
 def _save(request, assessment: Assessment) -> HttpResponse:

@@ -159,10 +159,15 @@ LOGOUT_REDIRECT_URL = "login"
 # -- cache: the sign-in throttle's counts. "database" shares them between application servers
 # (run `python -m chuangxing.manage createcachetable` once, see docs/deploy.md); the default is per process.
 
+# "dashboards": the figures of whole cycles (web/cycle_stats.py), keyed by each cycle's data version read
+# from the database, so a per-process cache is exact with any number of servers (each process computes a
+# cycle's figures once per change); sized for a few cycles' indicators.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "chuangxing_cache"}
     if os.environ.get("CHUANGXING_CACHE", "").strip().lower() == "database"
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboards": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dashboards",
+                   "OPTIONS": {"MAX_ENTRIES": 2000}},
 }
 
 # -- language and time ----------------------------------------------------------------------

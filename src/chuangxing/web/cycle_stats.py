@@ -9,14 +9,27 @@
 Scores are read at the cycle's current stage (``final``: the spot check for a sampled branch, the review
 otherwise, the self-assessment where nobody reviewed yet), scored for the whole cycle at once by
 :func:`chuangxing.reports.scores.scored_groups`, the same numbers the short-board report prints.
+
+Whole-cycle figures are cached (Django's cache, alias ``dashboards``), keyed by the cycle's
+``data_version``, read from the database on every call: every service that changes what they read
+(findings, facts, states, fraud and process flags, final ratings) bumps it in its own transaction
+(:meth:`Cycle.data_changed <chuangxing.assessments.models.Cycle.data_changed>`), so a change is never
+answered with the numbers from before it, on any application server, whichever cache backend is
+configured. The cache holds the figures of the whole cycle only: whoever may see them is checked by the
+view, on every request, before the cache is read. Names of organizations are read with the figures; a
+renamed or moved organization shows up when the data next changes, or after ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import caches
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
@@ -25,10 +38,51 @@ from chuangxing.assessments.models import Assessment, Cycle, State
 NOT_SUBMITTED = (State.DRAFT, State.SELF_ASSESSED, State.RETURNED)
 WAITING_REVIEW = (State.SUBMITTED, State.UNDER_REVIEW)
 LISTED = 200          # branches named on the progress page per list
+CACHE = "dashboards"  # the alias in settings.CACHES
+CACHE_SECONDS = 600   # bounds how long a renamed organization keeps its old name in the figures
+_MISSING = object()
+_computing: dict[int, threading.RLock] = {}
+_computing_guard = threading.Lock()
+
+
+# -- the cache ------------------------------------------------------------------------------------
+def stamp(cycle: Cycle) -> str:
+    """What the cached figures of ``cycle`` are valid for: its ``data_version`` and the settings they read,
+    fresh from the database (one query by primary key), whatever the ``cycle`` instance holds."""
+    row = (Cycle.objects.filter(pk=cycle.pk)
+           .values_list("data_version", "created_at", "name", "targets", "parameters", "rubric_id", "root_id").get())
+    return f"{cycle.pk}:{row[0]}:{hashlib.sha256(repr(row).encode()).hexdigest()[:24]}"
+
+
+def cached(cycle: Cycle, part: str, compute: Callable[[], dict[str, Any]]) -> Any:
+    """``part`` of the cycle's figures from the cache, else ``compute()`` → {part: value, ...} (all stored).
+
+    The stamp is read before the figures are computed: a change committed in between makes the figures
+    newer than their stamp, never older. In one process, one request computes a cycle's figures at a
+    time; the others wait for its result instead of computing the same again.
+    """
+    store = caches[CACHE]
+    key = stamp(cycle)
+    found = store.get(f"cycle-stats:{key}:{part}", _MISSING)
+    if found is not _MISSING:
+        return found
+    with _computing_guard:
+        lock = _computing.setdefault(cycle.pk, threading.RLock())
+    with lock:
+        found = store.get(f"cycle-stats:{key}:{part}", _MISSING)
+        if found is not _MISSING:
+            return found
+        parts = compute()
+        store.set_many({f"cycle-stats:{key}:{name}": value for name, value in parts.items()}, CACHE_SECONDS)
+    return parts.get(part)
 
 
 def progress(cycle: Cycle) -> dict[str, Any]:
     """Counts per state (every state, in workflow order), and who has not submitted or waits for review."""
+    return cached(cycle, "progress", lambda: {"progress": _progress(cycle)})
+
+
+def _progress(cycle: Cycle) -> dict[str, Any]:
     counts = dict(cycle.assessments.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     total = sum(counts.values())
     submitted = total - sum(counts.get(s, 0) for s in NOT_SUBMITTED)
@@ -51,6 +105,10 @@ def _branches(cycle: Cycle, states: tuple) -> dict[str, Any]:
 
 def distribution(cycle: Cycle) -> list[dict[str, Any]]:
     """``lists.distribution`` (overall first, then per committee) with its shares written as percentages."""
+    return cached(cycle, "distribution", lambda: {"distribution": _distribution(cycle)})
+
+
+def _distribution(cycle: Cycle) -> list[dict[str, Any]]:
     from chuangxing.assessments.lists import distribution as rows
     from chuangxing.assessments.lists import percent_of
 
@@ -60,6 +118,10 @@ def distribution(cycle: Cycle) -> list[dict[str, Any]]:
 
 def submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
     """Submissions per calendar day (``submitted_at``), with the running total."""
+    return cached(cycle, "submissions", lambda: {"submissions": _submissions_per_day(cycle)})
+
+
+def _submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
     days = (cycle.assessments.filter(submitted_at__isnull=False).annotate(day=TruncDate("submitted_at"))
             .values("day").annotate(n=Count("id")).order_by("day"))
     out, running = [], 0
@@ -79,45 +141,48 @@ def _groups(cycle: Cycle, ids: list[int] | None = None):
 
 def short_board(cycle: Cycle) -> list[dict[str, Any]]:
     """Per indicator: points lost in total and per branch, how many branches lose any; most lost first."""
+    return cached(cycle, "short_board", lambda: _indicator_figures(cycle))
+
+
+def losing_branches(cycle: Cycle, indicator_id: str) -> dict[str, Any] | None:
+    """The branches that lose points on ``indicator_id``, most lost first; None when no rubric of the cycle has it."""
+    if indicator_id not in {r["indicator"] for r in short_board(cycle)}:
+        return None
+    return cached(cycle, f"losing:{indicator_id}", lambda: _indicator_figures(cycle))
+
+
+def _indicator_figures(cycle: Cycle) -> dict[str, Any]:
+    """The short board and every indicator's losing branches, from one scoring of the whole cycle."""
     rows: dict[str, dict[str, Any]] = {}
+    losing: dict[str, dict[str, Any]] = {}
+    names = dict(cycle.assessments.values_list("id", "branch__name"))
     for group in _groups(cycle):
         n = len(group.ids)
         for category in group.rubric.categories:
             for indicator in category.indicators:
-                lost = int(indicator.max * group.one) - group.nodes[group.row_of[indicator.id]]
+                top = int(indicator.max * group.one)
+                scores = group.nodes[group.row_of[indicator.id]]
+                lost = top - scores
                 row = rows.setdefault(indicator.id, {"indicator": indicator.id, "title": indicator.title,
                                                      "category": category.title, "max": indicator.max,
                                                      "lost": Decimal(0), "losing": 0, "branches": 0})
                 row["lost"] += Decimal(int(lost.sum())) / group.one
                 row["losing"] += int((lost > 0).sum())
                 row["branches"] += n
+                found = losing.setdefault(indicator.id, {"indicator": indicator.id, "title": indicator.title,
+                                                         "max": indicator.max, "rows": []})
+                for j in (lost > 0).nonzero()[0].tolist():
+                    points = Decimal(int(scores[j])) / group.one
+                    pk = group.ids[j]
+                    found["rows"].append({"assessment": pk, "branch": names.get(pk, ""), "score": points,
+                                          "max": indicator.max, "lost": indicator.max - points})
     for row in rows.values():
         row["average"] = (row["lost"] / row["branches"]).quantize(Decimal("0.01")) if row["branches"] else Decimal(0)
     ranked = sorted(rows.values(), key=lambda r: (-r["lost"], -r["losing"], r["indicator"]))
-    return [{"rank": i, **r} for i, r in enumerate(ranked, start=1)]
-
-
-def losing_branches(cycle: Cycle, indicator_id: str) -> dict[str, Any] | None:
-    """The branches that lose points on ``indicator_id``, most lost first; None when no rubric of the cycle has it."""
-    found, rows = None, []
-    names = dict(cycle.assessments.values_list("id", "branch__name"))
-    for group in _groups(cycle):
-        indicator = next((ind for cat in group.rubric.categories for ind in cat.indicators if ind.id == indicator_id),
-                         None)
-        if indicator is None:
-            continue
-        found = found or indicator
-        scores = group.nodes[group.row_of[indicator_id]]
-        top = int(indicator.max * group.one)
-        for j, pk in enumerate(group.ids):
-            if int(scores[j]) < top:
-                points = Decimal(int(scores[j])) / group.one
-                rows.append({"assessment": pk, "branch": names.get(pk, ""), "score": points, "max": indicator.max,
-                             "lost": indicator.max - points})
-    if found is None:
-        return None
-    rows.sort(key=lambda r: (-r["lost"], r["branch"]))
-    return {"indicator": indicator_id, "title": found.title, "max": found.max, "rows": rows}
+    for found in losing.values():
+        found["rows"].sort(key=lambda r: (-r["lost"], r["branch"]))
+    return {"short_board": [{"rank": i, **r} for i, r in enumerate(ranked, start=1)],
+            **{f"losing:{indicator}": found for indicator, found in losing.items()}}
 
 
 def results(cycle: Cycle, ids: list[int]) -> dict[int, tuple[Decimal, str]]:
@@ -141,6 +206,10 @@ def branch_categories(assessment: Assessment) -> list[dict[str, Any]]:
 
 def level_counts(cycle: Cycle) -> dict[str, dict[str, int]]:
     """{scheme: {label: finalized branches}} of the cycle's final ratings."""
+    return cached(cycle, "levels", lambda: {"levels": _level_counts(cycle)})
+
+
+def _level_counts(cycle: Cycle) -> dict[str, dict[str, int]]:
     from chuangxing.assessments.lists import RATED
     from chuangxing.assessments.models import FinalRating
 

@@ -7,10 +7,27 @@
     GET  /api/v1/cycles                           the cycles the user takes part in
     GET  /api/v1/cycles/{id}                      one cycle, with the count per state of what the user may read
     GET  /api/v1/cycles/{id}/assessments          the assessments the user may read (permissions.visible_assessments)
+    GET  /api/v1/cycles/{id}/queue                the reviewer's queue: submitted and under review in their scope
+    GET  /api/v1/cycles/{id}/progress             admin: counts per state, who has not submitted, who waits (cycle_stats)
+    GET  /api/v1/cycles/{id}/sample               admin: the spot-check draws, each re-verified (sampling.verify_draw)
+    POST /api/v1/cycles/{id}/sample               admin: draw the sample, reviewed → sampled (sampling.draw_sample)
+    POST /api/v1/cycles/{id}/notices              admin: 公示, reviewed | spot_checked → announced (publicity.announce)
+    POST /api/v1/cycles/{id}/finalize             admin: 评定 after the notice (publicity.finalize)
     GET  /api/v1/assessments/{id}?stage=review    one assessment, its score sheet at a stage and what the user may do
     PUT  /api/v1/assessments/{id}/findings        save rule inputs (services.save_findings; 409 on a stale version)
-    POST /api/v1/assessments/{id}/transitions     a move (services.transition)
+    POST /api/v1/assessments/{id}/transitions     a move (services.transition; spot_check: inspection.complete_inspection)
     GET  /api/v1/assessments/{id}/review          self vs review per indicator (sheets.review_view)
+    GET  /api/v1/assessments/{id}/report          the self-assessment report
+    PUT  /api/v1/assessments/{id}/report          save it (services.save_report; 409 on a stale version)
+    GET  /api/v1/assessments/{id}/facts           its facts: computed, override, reason, value in force
+    PUT  /api/v1/assessments/{id}/facts/{name}    override one with a reason, null to take it back (services.override_fact)
+    GET  /api/v1/assessments/{id}/evidence        its evidence files (no paths)
+    POST /api/v1/assessments/{id}/evidence        upload one, multipart node + file (evidence.add_evidence: type by
+                                                  content, size limit 413, clean name)
+    GET  /api/v1/assessments/{id}/evidence/{e}    download it (evidence.open_evidence)
+
+Evidence cannot be deleted (nor on the pages). The moves of a whole cycle (sample, announce, finalize)
+are refused by ``transitions`` (400 ``not_here``, naming the endpoint to use).
 
 The description (``openapi.json``) and its Swagger UI (``/api/v1/docs``, served from static files,
 no CDN) are readable without signing in: they hold no data.
@@ -29,7 +46,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from chuangxing.web.api.v1 import assessments, cycles, rubrics
+from chuangxing.web.api.v1 import assessments, cycle_admin, cycles, evidence, facts, rubrics
 from chuangxing.web.api.v1.auth import API_AUTH
 from chuangxing.web.api.v1.errors import install_handlers
 from chuangxing.web.api.v1.wire import DecimalParser, Renderer
@@ -47,4 +64,7 @@ api = NinjaAPI(
 install_handlers(api)
 api.add_router("/rubrics", rubrics.router)
 api.add_router("/cycles", cycles.router)
+api.add_router("/cycles", cycle_admin.router)
 api.add_router("/assessments", assessments.router)
+api.add_router("/assessments", facts.router)
+api.add_router("/assessments", evidence.router)

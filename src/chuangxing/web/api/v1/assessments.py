@@ -1,28 +1,42 @@
-"""One assessment: its sheet, saving findings, moves, the review side by side. Every call goes through
-the services, which check the user's role, the state, the deadline and the version."""
+"""One assessment: its sheet, saving findings, the self-assessment report, moves, the review side by side.
+Every call goes through the services, which check the user's role, the state, the deadline and the version."""
 
 from __future__ import annotations
 
 from django.http import Http404
 from ninja import Router
 
+from chuangxing.assessments.inspection import complete_inspection
 from chuangxing.assessments.models import Assessment
 from chuangxing.assessments.services import (
     MOVE_SERVICES,
     allowed_actions,
     get_assessment,
     save_findings,
+    save_report,
     sheet_of,
     transition,
 )
 from chuangxing.assessments.sheets import review_view
 from chuangxing.assessments.workflow import NotAllowed
 from chuangxing.web.api.v1.errors import ApiError
-from chuangxing.web.api.v1.schemas import AssessmentDetail, Error, FindingsIn, ReviewRows, Stage, TransitionIn
+from chuangxing.web.api.v1.schemas import (
+    AssessmentDetail,
+    Error,
+    FindingsIn,
+    ReportIn,
+    ReportOut,
+    ReviewRows,
+    Stage,
+    TransitionIn,
+)
 from chuangxing.web.api.v1.shapes import assessment_summary
 
 router = Router(tags=["考评"])
 REFUSALS = {403: Error, 404: Error}
+# The moves of the whole cycle have endpoints of their own.
+ELSEWHERE = {"sample": "POST /api/v1/cycles/{cycle}/sample", "announce": "POST /api/v1/cycles/{cycle}/notices",
+             "finalize": "POST /api/v1/cycles/{cycle}/finalize"}
 
 
 def assessment_for(request, pk: int) -> Assessment:
@@ -61,11 +75,34 @@ def put_findings(request, assessment_id: int, body: FindingsIn):
              summary="流转（提交、退回、审核通过……）")
 def post_transition(request, assessment_id: int, body: TransitionIn):
     assessment = assessment_for(request, assessment_id)
-    if body.action in MOVE_SERVICES:
-        raise ApiError(400, "not_here", f"“{body.action}”涉及整个周期或更多步骤，请在相应页面办理")
-    assessment = transition(assessment=assessment, action=body.action, by=request.auth, reason=body.reason,
-                            version=body.version)
+    if body.action == "spot_check":             # 完成抽验: compares with the review, as the inspection page does
+        assessment = complete_inspection(assessment=assessment, by=request.auth, version=body.version)
+    elif body.action in MOVE_SERVICES:
+        where = ELSEWHERE.get(body.action, "").format(cycle=assessment.cycle_id)
+        raise ApiError(400, "not_here", f"“{body.action}”涉及整个周期或更多步骤，"
+                       + (f"请使用 {where}" if where else "请在相应页面办理"))
+    else:
+        assessment = transition(assessment=assessment, action=body.action, by=request.auth, reason=body.reason,
+                                version=body.version)
     return _detail(request, assessment, "review")
+
+
+def _report(assessment: Assessment) -> dict:
+    return {"assessment": assessment.pk, "version": assessment.version, "state": assessment.state,
+            "text": assessment.self_report, "passed_on": assessment.report_passed_on}
+
+
+@router.get("/{int:assessment_id}/report", response={200: ReportOut, **REFUSALS}, summary="自评报告")
+def report_detail(request, assessment_id: int):
+    return _report(assessment_for(request, assessment_id))
+
+
+@router.put("/{int:assessment_id}/report", response={200: ReportOut, 400: Error, 409: Error, **REFUSALS},
+            summary="保存自评报告（带 version，冲突返回 409）")
+def report_save(request, assessment_id: int, body: ReportIn):
+    assessment = assessment_for(request, assessment_id)
+    return _report(save_report(assessment=assessment, text=body.text, passed_on=body.passed_on, version=body.version,
+                               by=request.auth))
 
 
 @router.get("/{int:assessment_id}/review", response={200: ReviewRows, **REFUSALS}, summary="自评与审核逐项对照")

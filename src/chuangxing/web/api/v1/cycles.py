@@ -1,4 +1,5 @@
-"""Cycles the user takes part in: an admin of the cycle's scope, or anyone who may read one of its assessments."""
+"""Cycles the user takes part in: an admin of the cycle's scope, or anyone who may read one of its assessments;
+and the reviewer's queue (as on 我的工作)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from chuangxing.assessments.models import Cycle, Role, State
 from chuangxing.web.api.v1.errors import ApiError
 from chuangxing.web.api.v1.schemas import AssessmentSummary, CycleDetail, CycleSummary, Error
 from chuangxing.web.api.v1.shapes import assessment_summary, cycle_summary
+from chuangxing.web.views.work import QUEUE_STATES
 
 router = Router(tags=["考评周期"])
 
 NOT_SUBMITTED = {State.DRAFT, State.SELF_ASSESSED, State.RETURNED}
+QUEUE_ROLES = (Role.REVIEWER, Role.ADMIN)
 
 
 def takes_part(user, cycle: Cycle) -> bool:
@@ -53,4 +56,17 @@ def cycle_assessments(request, cycle_id: int):
     cycle = cycle_for(request, cycle_id)
     rows = (permissions.visible_assessments(request.auth, cycle).select_related("branch__parent")
             .order_by("branch__path"))
+    return [assessment_summary(a) for a in rows]
+
+
+@router.get("/{int:cycle_id}/queue", response={200: list[AssessmentSummary], 403: Error, 404: Error},
+            summary="待审核：我负责审核的范围内已提交、审核中的考评（审核人、管理员）")
+def review_queue(request, cycle_id: int):
+    cycle = cycle_for(request, cycle_id)
+    if not permissions.visible_organizations(request.auth, QUEUE_ROLES).exists():
+        raise permissions.refused(request.auth, "没有权限：需要审核人或工委管理员角色", "user reviews nothing",
+                                  target=f"cycle:{cycle.pk}", needed=[str(r) for r in QUEUE_ROLES])
+    scope = permissions.scope_filter(request.auth, QUEUE_ROLES, field="branch__")
+    rows = (permissions.visible_assessments(request.auth, cycle).filter(scope, state__in=QUEUE_STATES)
+            .select_related("branch__parent").order_by("state", "submitted_at", "branch__path"))
     return [assessment_summary(a) for a in rows]

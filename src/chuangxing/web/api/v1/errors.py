@@ -3,13 +3,17 @@
 =====  ======================  ==========================================================
 400    validation              the request does not fit the description (``details`` lists why)
 400    illegal_transition,     the workflow refuses (the service's own code: deadline_passed,
-       deadline_passed, ...    objections_open, not_here (a move made by another service) ...)
+       deadline_passed, ...    objections_open, notice_too_short, nothing_to_sample, not_here (a move
+                               made by another endpoint) ...)
+400    evidence_type, ...      a file refused by its content (evidence_type, evidence_empty, unknown_node)
+400    fact_invalid            a fact override that does not fit the fact's unit
 401    not_authenticated       no valid token or session
 403    forbidden               the services' permission check (audited)
 403    csrf_failed             a write through the browser session without the CSRF token
-404    not_found               no such rubric, cycle or assessment
+404    not_found               no such rubric, cycle, assessment, evidence or fact
 405    method_not_allowed
-409    conflict                someone saved since the ``version`` sent; nothing was written
+409    conflict                someone saved or moved it since the ``version`` sent; nothing was written
+413    evidence_too_large      a file over ``CHUANGXING_EVIDENCE_MAX_BYTES``
 422    findings_invalid        the inputs do not fit the rubric; ``errors`` names each rule
 =====  ======================  ==========================================================
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from chuangxing.assessments.evidence import EvidenceRefused
 from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
 from chuangxing.scoring.errors import FindingsInvalid
 
@@ -61,7 +66,8 @@ ANSWERS = {
     Http404: lambda exc: (404, "not_found", str(exc) or STATUS_MESSAGES[404], {}),
     NotAllowed: lambda exc: (403, "forbidden", exc.message_zh, {}),
     EditConflict: lambda exc: (409, "conflict", exc.message_zh, {}),
-    WorkflowError: lambda exc: (400, exc.code, exc.message_zh, {}),
+    WorkflowError: lambda exc: (409 if exc.code == "conflict" else 400, exc.code, exc.message_zh, {}),
+    EvidenceRefused: lambda exc: (413 if exc.code == "evidence_too_large" else 400, exc.code, exc.message_zh, {}),
     FindingsInvalid: lambda exc: (422, "findings_invalid", exc.message_zh, {"errors": [e.to_dict() for e in exc.errors]}),
 }
 

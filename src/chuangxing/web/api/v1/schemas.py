@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 Stage = Literal["self", "review", "inspection"]
 
@@ -93,3 +94,110 @@ class TransitionIn(Schema):
 class ReviewRows(Schema):
     assessment: int
     rows: list[dict[str, Any]]
+
+
+class Branches(Schema):
+    count: int
+    rows: list[dict[str, Any]] = Field(description="至多 200 个：assessment, branch, committee, state, submitted_at")
+
+
+class CycleProgress(Schema):
+    cycle: int
+    total: int
+    submitted: int
+    counts: list[StateCount]
+    not_submitted: Branches
+    waiting_review: Branches
+
+
+# -- evidence, facts, the report -----------------------------------------------------------------
+class EvidenceOut(Schema):
+    id: int
+    node: str = Field(description="指标或分项的编号")
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: int | None
+    uploaded_at: datetime
+
+
+class FactOut(Schema):
+    name: str
+    description: str
+    unit: str
+    value: Any = Field(None, description="生效的值：人工修改的值，否则为计算值")
+    computed: Any = None
+    override: Any = None
+    reason: str = ""
+    overridden_by: int | None = None
+
+
+class FactOverrideIn(Schema):
+    value: Any = Field(None, description="人工认定的值（按事实的单位）；null 表示撤销修改，恢复计算值")
+    reason: str = Field(max_length=500)
+    version: int = Field(ge=0)
+
+
+class FactOverrideOut(Schema):
+    assessment: int
+    version: int
+    fact: FactOut
+
+
+class ReportIn(Schema):
+    text: str = Field("", max_length=20000)
+    passed_on: date | None = Field(None, description="支委会讨论通过日期")
+    version: int = Field(ge=0)
+
+
+class ReportOut(Schema):
+    assessment: int
+    version: int
+    state: str
+    text: str
+    passed_on: date | None
+
+
+# -- the cycle-wide moves ------------------------------------------------------------------------
+class SampleIn(Schema):
+    seed: str = Field("", max_length=64, description="留空则由系统生成并记录")
+
+
+class SampledBranch(Schema):
+    assessment: int
+    branch: str
+
+
+class DrawOut(Schema):
+    id: int
+    seed: str
+    share: str
+    algorithm: str
+    drawn_at: datetime
+    population: int
+    verified: bool = Field(description="按记录的种子与总体重新抽取，结果一致")
+    sample: list[SampledBranch]
+
+
+class NoticeIn(Schema):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    starts_on: date
+    ends_on: date
+    body: str = Field("", max_length=4000)
+
+
+class NoticeOut(Schema):
+    id: int
+    cycle: int
+    title: str
+    starts_on: date
+    ends_on: date
+    body: str
+    announced: int = Field(description="进入公示的党支部数")
+    url: str = Field(description="公示页面（无需登录）")
+
+
+class FinalizeOut(Schema):
+    finalized: int
+    ratings: dict[str, dict[str, int]] = Field(description="每个评定方案的各等级数量")

@@ -92,7 +92,7 @@ def test_an_objection_blocks_finalization_until_it_is_answered(world):
     objection = Objection.objects.get(pk=objection.pk)
     assert objection.answered_by == w.reviewer_a and objection.answered_at is not None
     summary = finalize(cycle=w.cycle, by=w.admin, now=AFTER)
-    assert summary == {"finalized": 3, "ratings": {"stars": {"四星": 2, "不予评星": 1}}}
+    assert summary == {"finalized": 3, "ratings": {"stars": {"四星": 2, "不予评星": 1}}, "closed": True}
 
 
 @pytest.mark.django_db
@@ -152,3 +152,42 @@ def test_bulk_scoring_and_finalization_agree_with_the_engine(db, rubric_id):
         stored = {r.scheme: (r.level or None, r.label, r.stars) for r in FinalRating.objects.filter(assessment=a)}
         assert stored == {r.scheme: (r.level, r.label, r.stars) for r in sheet.ratings}
         assert Assessment.objects.get(pk=a.pk).final_total == sheet.total
+
+
+@pytest.mark.django_db
+def test_finalizing_every_branch_closes_the_cycle_and_rectification_still_runs(world):
+    from chuangxing.assessments.lists import answer_rectification, open_rectification, reinspect
+    from chuangxing.assessments.models import Cycle, CycleStatus
+
+    w = world
+    complete_inspection(assessment=w.assessment(w.b1), by=w.inspector)
+    notice(w)
+    assert Cycle.objects.get(pk=w.cycle.pk).status == CycleStatus.OPEN
+
+    finalize(cycle=w.cycle, by=w.admin, now=AFTER)
+
+    assert Cycle.objects.get(pk=w.cycle.pk).get_status_display() == "已结束"
+    made = open_rectification(assessment=w.assessment(w.a2), items=["配齐支部书记"], due_on=date(2027, 3, 31),
+                              by=w.reviewer_a)
+    answer_rectification(rectification=made[0], response="已选举产生新的支部书记", by=w.secretary_a2)
+    assert reinspect(assessment=w.assessment(w.a2), passed=True, by=w.reviewer_a).state == State.REINSPECTED
+    assert Cycle.objects.get(pk=w.cycle.pk).status == CycleStatus.CLOSED
+
+
+@pytest.mark.django_db
+def test_a_branch_not_yet_announced_keeps_the_cycle_open_until_a_later_finalization_rates_it(db):
+    from chuangxing.assessments.models import Cycle, CycleStatus
+
+    w = World()
+    reviewed(w, w.a1)
+    reviewed(w, w.a2)
+    notice(w)                                           # b1 is still a draft: not announced
+
+    summary = finalize(cycle=w.cycle, by=w.admin, now=AFTER)
+
+    assert summary["finalized"] == 2 and summary["closed"] is False
+    assert Cycle.objects.get(pk=w.cycle.pk).status == CycleStatus.OPEN
+    reviewed(w, w.b1)
+    notice(w)
+    assert finalize(cycle=w.cycle, by=w.admin, now=AFTER)["closed"] is True
+    assert Cycle.objects.get(pk=w.cycle.pk).status == CycleStatus.CLOSED

@@ -172,8 +172,9 @@ def test_announce_object_answer_and_finalize(admin, world):
 
     cycle.notices.update(starts_on=timezone.localdate() - timedelta(days=10), ends_on=timezone.localdate() - timedelta(days=3))
     done = admin.post(f"/cycles/{cycle.pk}/finalize/", follow=True)
-    assert "评定完成：12 个党支部已评定" in text(done)
+    assert "评定完成：12 个党支部已评定，考评周期已结束" in text(done)
     assert cycle.assessments.filter(state=State.FINALIZED).count() == 12
+    assert '<span class="cycle-status">已结束</span>' in admin.get(f"/cycles/{cycle.pk}/").content.decode()
 
 
 def test_finalize_names_the_open_objections(admin, world):

@@ -88,3 +88,17 @@ def test_my_work_needs_sign_in(client):
     response = client.get(reverse("web:my_work"))
 
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_closed_cycle_stays_on_my_work_while_a_branch_is_in_rectification(client, world):
+    from chuangxing.assessments.models import Cycle, CycleStatus
+
+    Cycle.objects.filter(pk=world.cycle.pk).update(status=CycleStatus.CLOSED)
+    Assessment.objects.filter(cycle=world.cycle).update(state=State.FINALIZED)
+    client.force_login(world.secretary_a1)
+    assert "2026年度达标创星" not in client.get(reverse("web:my_work")).content.decode()
+
+    Assessment.objects.filter(cycle=world.cycle, branch=world.a1).update(state=State.RECTIFICATION)
+
+    html = client.get(reverse("web:my_work")).content.decode()
+    assert "2026年度达标创星" in html and "列入整改，请按提示反馈清单整改" in html

@@ -14,6 +14,13 @@ downgrade), and moves it to ``finalized``. It is set-based: the facts and findin
 are read in a few queries, scored with the batch engine (:mod:`chuangxing.assessments.bulk`), and
 written with bulk inserts and a handful of updates, so a 30,000-branch cycle finalizes in seconds
 (``bench/finalize_cycle.py``).
+
+When every assessment of the cycle is then rated (``finalized``, or already in rectification or
+re-inspected), the cycle is closed (``CycleStatus.CLOSED``, 已结束): nothing is left to self-assess,
+review or announce, and the facts no longer follow the records. Branches not yet announced keep it
+open (``summary["closed"]`` False) until a later finalization rates them. Rectification and
+re-inspection (``lists.open_rectification``, ``lists.reinspect``) follow the ratings and still run
+in a closed cycle; the branches in rectification keep it on their 我的工作 page.
 """
 
 from __future__ import annotations
@@ -27,7 +34,17 @@ from django.utils import timezone
 
 from chuangxing.assessments import permissions
 from chuangxing.assessments.bulk import Scored, insert_rows, score_assessments, update_column
-from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, FinalRating, Notice, Objection, Role, State
+from chuangxing.assessments.models import (
+    Assessment,
+    AuditEntry,
+    Cycle,
+    CycleStatus,
+    FinalRating,
+    Notice,
+    Objection,
+    Role,
+    State,
+)
 from chuangxing.assessments.services import _require_role, audit, service
 from chuangxing.assessments.workflow import Refused, move_for
 from chuangxing.scoring.points import fmt
@@ -130,9 +147,22 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
     Cycle.data_changed(cycle.pk)
     _audit_moves(by, [(pk, State.ANNOUNCED) for pk in scored], action="finalize", new=move.target,
                  reasons={pk: _summary(s) for pk, s in scored.items()})
-    summary = {"finalized": len(scored), "ratings": _distribution(scored)}
+    summary = {"finalized": len(scored), "ratings": _distribution(scored), "closed": _close_if_rated(cycle)}
     audit(by=by, action="finalize_cycle", target=f"cycle:{cycle.pk}", new=summary)
     return summary
+
+
+# Rated: finalization is behind the assessment (rectification and re-inspection follow the rating).
+RATED = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
+
+
+def _close_if_rated(cycle: Cycle) -> bool:
+    """Close ``cycle`` (已结束) when every one of its assessments is rated; True if it is closed now."""
+    if cycle.assessments.exclude(state__in=RATED).exists():
+        return False
+    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.CLOSED)
+    cycle.status = CycleStatus.CLOSED
+    return True
 
 
 def final_reasons(scored: Scored, scheme: str, downgrade: str | None) -> list[dict]:

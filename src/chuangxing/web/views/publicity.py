@@ -76,7 +76,8 @@ def cycle_finalize(request, cycle: int):
     except WorkflowError as refusal:
         refused_message(request, refusal)
         return redirect("web:cycle_publicity", cycle=cycle.pk)
-    messages.success(request, f"评定完成：{summary['finalized']} 个党支部已评定")
+    closed = "，考评周期已结束" if summary.get("closed") else "；尚有党支部未评定，考评周期仍在进行中"
+    messages.success(request, f"评定完成：{summary['finalized']} 个党支部已评定{closed}")
     return redirect("web:cycle_lists", cycle=cycle.pk)
 
 

@@ -11,7 +11,7 @@ the subtrees where they hold the role of the section.
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -38,12 +38,16 @@ NEXT_STEP = {
 }
 
 
+# The cycles with work in them: the open ones, and a closed one while a branch of it is in rectification.
+WORK_CYCLES = Q(status=CycleStatus.OPEN) | Q(status=CycleStatus.CLOSED, assessments__state=State.RECTIFICATION)
+
+
 @require_GET
 def my_work(request):
     user = request.user
     assignments = list(RoleAssignment.objects.filter(user=user).select_related("organization")
                        .order_by("role", "organization__path"))
-    cycles = list(Cycle.objects.filter(status=CycleStatus.OPEN).order_by("-period_end", "name"))
+    cycles = list(Cycle.objects.filter(WORK_CYCLES).distinct().order_by("-period_end", "name"))
     roles = {a.role for a in assignments}
     context = {
         "branches": [_branch(user, a.organization, cycles) for a in assignments

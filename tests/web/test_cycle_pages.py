@@ -272,6 +272,25 @@ def test_only_the_admin_gets_in(world, who):
     assert client.post("/cycles/new/", {"name": "x"}).status_code == 403
 
 
+NAV_LINK = '<a href="/cycles/">考评周期</a>'
+
+
+@pytest.mark.parametrize("who", ["admin", "reviewer", "secretary", "inspector", "superuser", "staff"])
+def test_the_nav_offers_the_cycles_exactly_to_those_the_cycle_list_admits(world, who):
+    from django.contrib.auth import get_user_model
+
+    if who in ("superuser", "staff"):
+        user = get_user_model().objects.create_user(username=who, is_staff=True, is_superuser=who == "superuser")
+    else:
+        user = getattr(world, who)
+    client = as_user(user)
+
+    shown = NAV_LINK in text(client.get("/work/"))
+    admitted = client.get("/cycles/").status_code
+
+    assert (shown, admitted) == ((True, 200) if who in ("admin", "superuser") else (False, 403))
+
+
 def test_an_admin_of_another_tree_gets_403_and_unknown_cycles_404(world):
     cycle = world.open()
     from .cycle_world import make_user

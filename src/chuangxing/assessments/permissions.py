@@ -3,6 +3,7 @@
 >>> require(user, Role.REVIEWER, branch)           # raises NotAllowed (and audits it) when not
 >>> visible_assessments(user, cycle)               # the assessments ``user`` may read in ``cycle``
 >>> ensure_visible(user, assessment)               # NotAllowed (audited) when it is not among them
+>>> runs_cycles(user)                              # the cycle pages (and the nav's 考评周期) are for them
 
 Who reads what: a secretary their own branch; a reviewer and an admin their subtree; an inspector
 only the sampled assessments of its subtree (and those in rectification, which it re-inspects).
@@ -20,7 +21,7 @@ from django.db.models import Q, QuerySet
 
 from chuangxing.assessments.models import Role, RoleAssignment
 from chuangxing.assessments.workflow import NotAllowed
-from chuangxing.orgs.models import Organization
+from chuangxing.orgs.models import Organization, OrgKind
 
 __all__ = ["NotAllowed", "Role", "can_see", "ensure_visible", "is_own_branch", "require", "roles_on", "scope_filter",
            "visible_assessments"]
@@ -129,3 +130,18 @@ def scope_filter(user, roles: Iterable[str], *, field: str = "") -> Q:
 
 def visible_organizations(user, roles: Iterable[str] = tuple(Role)) -> QuerySet[Organization]:
     return Organization.objects.filter(scope_filter(user, roles))
+
+
+# The kinds of organization a cycle covers (its root).
+CYCLE_ROOT_KINDS = (OrgKind.WORK_COMMITTEE, OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH)
+
+
+def cycle_admin_scopes(user) -> QuerySet[Organization]:
+    """The organizations over which ``user`` runs cycles: of a kind a cycle covers, in a subtree where they
+    are an admin (a superuser: every one). The one check behind the cycle pages and the nav's link."""
+    return visible_organizations(user, [Role.ADMIN]).filter(kind__in=CYCLE_ROOT_KINDS).order_by("path")
+
+
+def runs_cycles(user) -> bool:
+    """Whether the cycle pages are for ``user`` (:func:`cycle_admin_scopes` is not empty)."""
+    return bool(getattr(user, "is_authenticated", False)) and cycle_admin_scopes(user).exists()

@@ -18,11 +18,9 @@ from chuangxing.assessments.models import Cycle, Role, RoleAssignment, SampleDra
 from chuangxing.assessments.services import audit, open_cycle
 from chuangxing.assessments.sheets import gap_report
 from chuangxing.assessments.workflow import NotAllowed, WorkflowError
-from chuangxing.orgs.models import OrgKind
 from chuangxing.web import cycle_stats
 from chuangxing.web.cycle_forms import CycleForm, RoleForm, SampleForm, committees_under
 
-ROOT_KINDS = (OrgKind.WORK_COMMITTEE, OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH)
 GAPS_SHOWN = 20
 
 
@@ -41,7 +39,8 @@ def admin_cycle(request, pk: int) -> Cycle:
 
 
 def admin_roots(user):
-    roots = permissions.visible_organizations(user, [Role.ADMIN]).filter(kind__in=ROOT_KINDS).order_by("path")
+    """Where ``user`` runs cycles (``permissions.cycle_admin_scopes``, the nav's check too); 403, audited, when nowhere."""
+    roots = permissions.cycle_admin_scopes(user)
     if not roots.exists():
         raise refuse(permissions.refused(user, "没有权限：需要工委管理员角色", "user is no admin anywhere",
                                          target="cycles", needed=[Role.ADMIN.value]))

@@ -199,3 +199,21 @@ def test_an_unknown_indicator_is_404_cached_or_not(admin, world):
     assert admin.get(f"/api/cycles/{cycle.pk}/dashboard/short-board/no-such-indicator/").status_code == 404
     caches[cycle_stats.CACHE].clear()
     assert admin.get(f"/api/cycles/{cycle.pk}/dashboard/short-board/no-such-indicator/").status_code == 404
+
+
+def test_the_drill_down_page_lists_the_losing_branches_page_by_page(admin, world, monkeypatch):
+    from chuangxing.web.views import dashboards
+
+    cycle = world.open()
+    world.reviewed()
+    top = cycle_stats.short_board(cycle)[0]
+    rows = admin.get(f"/api/cycles/{cycle.pk}/dashboard/short-board/{top['indicator']}/").json()["rows"]
+    assert len(rows) == top["losing"] >= 3
+    monkeypatch.setattr(dashboards, "LOSING_PER_PAGE", 2)
+    url = f"/cycles/{cycle.pk}/dashboard/short-board/{top['indicator']}/"
+    first, second = admin.get(url).content.decode(), admin.get(url + "?page=2").content.decode()
+    link = "/cycles/{}/dashboard/branches/{}/"
+    assert all(link.format(cycle.pk, r["assessment"]) in first for r in rows[:2])
+    assert not any(link.format(cycle.pk, r["assessment"]) in first for r in rows[2:])
+    assert all(link.format(cycle.pk, r["assessment"]) in second for r in rows[2:4])
+    assert '?page=2">下一页' in first and f"（{len(rows)}）" in first

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from chuangxing.web import cycle_stats
 from chuangxing.web.views.cycles import admin_cycle
 
 SHORT_BOARD_CHART = 15        # indicators in the short-board chart (the table lists them all)
+LOSING_PER_PAGE = 200         # branches per page of a drill-down (its JSON serves them all)
 
 
 def dashboard_data(cycle) -> dict[str, Any]:
@@ -57,7 +59,9 @@ def short_board_detail(request, cycle: int, indicator: str):
     data = cycle_stats.losing_branches(cycle, indicator)
     if data is None:
         raise Http404(f"本周期的考评标准没有指标“{indicator}”")
-    return render(request, "dashboards/short_board_detail.html", {"cycle": cycle, "data": data, "tab": "dashboard"})
+    page = Paginator(data["rows"], LOSING_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "dashboards/short_board_detail.html",
+                  {"cycle": cycle, "data": data, "page": page, "tab": "dashboard"})
 
 
 @require_GET

@@ -5,7 +5,9 @@ and a whole cycle walked through the API alone."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +17,7 @@ from chuangxing.apitokens.services import issue_token
 from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, FinalRating, State
 from chuangxing.assessments.services import findings_data, rubric_of
 from chuangxing.scoring import score
+from chuangxing.web.api import v1
 from tests.web.work_world import PDF, WorkWorld
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +68,20 @@ def test_the_description_lists_the_new_operations(client):
             "/api/v1/cycles/{cycle_id}/progress", "/api/v1/cycles/{cycle_id}/sample", "/api/v1/cycles/{cycle_id}/notices",
             "/api/v1/cycles/{cycle_id}/finalize"} <= set(paths)
     assert "multipart/form-data" in paths["/api/v1/assessments/{assessment_id}/evidence"]["post"]["requestBody"]["content"]
+
+
+def test_every_operation_is_in_the_route_table_and_the_deploy_guide(client):
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    table = {(m, shape(p)) for m, p in re.findall(r"^\s+(GET|POST|PUT|DELETE)\s+(/api/v1/\S+)", v1.__doc__, re.M)}
+    guide = shape((Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8"))
+    paths = body(client.get("/api/v1/openapi.json"))["paths"]
+
+    operations = {(method.upper(), shape(path)) for path, item in paths.items() for method in item}
+    assert operations == {(m, p.split("?")[0]) for m, p in table}
+    assert not [p for _, p in operations if p.removeprefix("/api/v1") + "`" not in guide
+                and p.removeprefix("/api/v1") + "?" not in guide]
 
 
 # -- evidence ------------------------------------------------------------------------------------

@@ -73,7 +73,9 @@ class Cycle(models.Model):
 
         Called after the assessments' own rows are written (one lock order: assessments, then the cycle). The
         row update serializes concurrent writers of one cycle until they commit, which is what makes the
-        counter exact: a reader that sees the new data sees the new number with it.
+        counter exact: a reader that sees the new data sees the new number with it. A transaction that changes
+        several assessments writes them all, then counts once (as ``finalize`` does): locking the cycle between
+        two assessments could deadlock with a writer holding the second one.
         """
         cls.objects.filter(pk=pk).update(data_version=F("data_version") + 1)
 

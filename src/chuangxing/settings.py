@@ -133,9 +133,14 @@ DATABASES = {
     ),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES["default"]["NAME"]:
-    # A fresh checkout runs with no set-up: the SQLite file's folder is made on first use.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The server's threads write at once (saves, moves, sessions). A transaction takes SQLite's write lock
+    # when it begins (IMMEDIATE) and waits up to `timeout` seconds for it: a deferred one that read first
+    # fails at once with "database is locked" when another thread writes (seen with 4 users on deadline day).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    if DATABASES["default"]["NAME"]:
+        # A fresh checkout runs with no set-up: the SQLite file's folder is made on first use.
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 
 # -- authentication -------------------------------------------------------------------------
 

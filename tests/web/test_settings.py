@@ -121,3 +121,54 @@ def test_readme_documents_every_environment_variable():
 
     assert names, "settings.py reads no CHUANGXING_ variables?"
     assert sorted(name for name in names if f"`{name}`" not in readme) == []
+
+
+def test_sqlite_writers_wait_for_each_other_instead_of_failing(load_settings, tmp_path, monkeypatch, django_db_blocker):
+    """Two server threads: one holds the write lock while the other's transaction reads, then writes. A deferred
+    transaction would fail at its write with "database is locked"; with the settings' options it waits."""
+    import threading
+    import time
+
+    from django.db import transaction
+    from django.db.utils import ConnectionHandler
+
+    database = load_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'locks.sqlite3'}")["DATABASES"]["default"]
+    handler = ConnectionHandler({"default": dict(database), "other": dict(database)})
+    monkeypatch.setattr(transaction, "connections", handler)       # atomic(using=…) finds these two
+    with django_db_blocker.unblock():      # connections of its own, not the test database
+        _two_writers(handler)
+
+
+def _two_writers(handler) -> None:
+    import threading
+    import time
+
+    from django.db import transaction
+
+    first, second = handler["default"], handler["other"]
+    with first.cursor() as cursor:
+        cursor.execute("CREATE TABLE saves (n INTEGER)")
+    holding, done = threading.Event(), []
+
+    def hold_the_lock() -> None:        # a thread has its own connection (the handler is per thread)
+        mine = handler["default"]
+        with transaction.atomic(using="default"), mine.cursor() as cursor:
+            cursor.execute("INSERT INTO saves VALUES (1)")
+            holding.set()
+            time.sleep(0.3)
+        mine.close()
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    holding.wait()
+    with transaction.atomic(using="other"), second.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM saves")
+        cursor.execute("INSERT INTO saves VALUES (2)")
+        done.append(True)
+    thread.join()
+    with second.cursor() as cursor:
+        cursor.execute("SELECT n FROM saves ORDER BY n")
+        assert cursor.fetchall() == [(1,), (2,)]
+    first.close()
+    second.close()
+    assert done

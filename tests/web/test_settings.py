@@ -126,9 +126,6 @@ def test_readme_documents_every_environment_variable():
 def test_sqlite_writers_wait_for_each_other_instead_of_failing(load_settings, tmp_path, monkeypatch, django_db_blocker):
     """Two server threads: one holds the write lock while the other's transaction reads, then writes. A deferred
     transaction would fail at its write with "database is locked"; with the settings' options it waits."""
-    import threading
-    import time
-
     from django.db import transaction
     from django.db.utils import ConnectionHandler
 

@@ -132,6 +132,16 @@ def test_a_stale_cycle_instance_still_reads_the_new_numbers(world):
     assert next(r for r in after if r["indicator"] == INDICATOR) != next(r for r in before if r["indicator"] == INDICATOR)
 
 
+def test_figures_are_computed_with_the_cycle_as_stored_not_as_an_old_instance_holds_it(world):
+    cycle = world.open(targets=[{"scheme": "stars", "at_least": "three", "share": "0.5", "text": "三星及以上过半"}])
+    held = Cycle.objects.get(pk=cycle.pk)
+    assert {r["target_text"] for r in cycle_stats.distribution(held)} == {"三星及以上过半"}
+    Cycle.objects.filter(pk=cycle.pk).update(
+        targets=[{"scheme": "stars", "at_least": "four", "share": "0.25", "text": "四星及以上四分之一"}])
+    assert {r["target_text"] for r in cycle_stats.distribution(held)} == {"四星及以上四分之一"}
+    assert {r["target_text"] for r in cycle_stats.distribution(Cycle.objects.get(pk=cycle.pk))} == {"四星及以上四分之一"}
+
+
 def test_the_cycle_wide_services_count_their_changes(world):
     cycle = world.open(spot_check_share="0.2")
 

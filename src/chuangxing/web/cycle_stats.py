@@ -46,23 +46,30 @@ _computing_guard = threading.Lock()
 
 
 # -- the cache ------------------------------------------------------------------------------------
+READ = ("name", "targets", "parameters", "rubric_id", "root_id")      # the cycle's own fields the figures read
+
+
 def stamp(cycle: Cycle) -> str:
     """What the cached figures of ``cycle`` are valid for: its ``data_version`` and the settings they read,
     fresh from the database (one query by primary key), whatever the ``cycle`` instance holds."""
-    row = (Cycle.objects.filter(pk=cycle.pk)
-           .values_list("data_version", "created_at", "name", "targets", "parameters", "rubric_id", "root_id").get())
-    return f"{cycle.pk}:{row[0]}:{hashlib.sha256(repr(row).encode()).hexdigest()[:24]}"
+    return _stamp(cycle)[0]
 
 
-def cached(cycle: Cycle, part: str, compute: Callable[[], dict[str, Any]]) -> Any:
-    """``part`` of the cycle's figures from the cache, else ``compute()`` → {part: value, ...} (all stored).
+def _stamp(cycle: Cycle) -> tuple[str, tuple]:
+    row = Cycle.objects.filter(pk=cycle.pk).values_list("data_version", "created_at", *READ).get()
+    return f"{cycle.pk}:{row[0]}:{hashlib.sha256(repr(row).encode()).hexdigest()[:24]}", row[2:]
+
+
+def cached(cycle: Cycle, part: str, compute: Callable[[Cycle], dict[str, Any]]) -> Any:
+    """``part`` of the cycle's figures from the cache, else ``compute(cycle)`` → {part: value, ...} (all stored).
 
     The stamp is read before the figures are computed: a change committed in between makes the figures
-    newer than their stamp, never older. In one process, one request computes a cycle's figures at a
-    time; the others wait for its result instead of computing the same again.
+    newer than their stamp, never older (an instance older than the stamp is read again first). In one
+    process, one request computes a cycle's figures at a time; the others wait for its result instead of
+    computing the same again.
     """
     store = caches[CACHE]
-    key = stamp(cycle)
+    key, fields = _stamp(cycle)
     found = store.get(f"cycle-stats:{key}:{part}", _MISSING)
     if found is not _MISSING:
         return found
@@ -72,14 +79,16 @@ def cached(cycle: Cycle, part: str, compute: Callable[[], dict[str, Any]]) -> An
         found = store.get(f"cycle-stats:{key}:{part}", _MISSING)
         if found is not _MISSING:
             return found
-        parts = compute()
+        if tuple(getattr(cycle, name) for name in READ) != fields:
+            cycle = Cycle.objects.select_related("root").get(pk=cycle.pk)
+        parts = compute(cycle)
         store.set_many({f"cycle-stats:{key}:{name}": value for name, value in parts.items()}, CACHE_SECONDS)
     return parts.get(part)
 
 
 def progress(cycle: Cycle) -> dict[str, Any]:
     """Counts per state (every state, in workflow order), and who has not submitted or waits for review."""
-    return cached(cycle, "progress", lambda: {"progress": _progress(cycle)})
+    return cached(cycle, "progress", lambda c: {"progress": _progress(c)})
 
 
 def _progress(cycle: Cycle) -> dict[str, Any]:
@@ -105,7 +114,7 @@ def _branches(cycle: Cycle, states: tuple) -> dict[str, Any]:
 
 def distribution(cycle: Cycle) -> list[dict[str, Any]]:
     """``lists.distribution`` (overall first, then per committee) with its shares written as percentages."""
-    return cached(cycle, "distribution", lambda: {"distribution": _distribution(cycle)})
+    return cached(cycle, "distribution", lambda c: {"distribution": _distribution(c)})
 
 
 def _distribution(cycle: Cycle) -> list[dict[str, Any]]:
@@ -118,7 +127,7 @@ def _distribution(cycle: Cycle) -> list[dict[str, Any]]:
 
 def submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
     """Submissions per calendar day (``submitted_at``), with the running total."""
-    return cached(cycle, "submissions", lambda: {"submissions": _submissions_per_day(cycle)})
+    return cached(cycle, "submissions", lambda c: {"submissions": _submissions_per_day(c)})
 
 
 def _submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
@@ -141,14 +150,14 @@ def _groups(cycle: Cycle, ids: list[int] | None = None):
 
 def short_board(cycle: Cycle) -> list[dict[str, Any]]:
     """Per indicator: points lost in total and per branch, how many branches lose any; most lost first."""
-    return cached(cycle, "short_board", lambda: _indicator_figures(cycle))
+    return cached(cycle, "short_board", _indicator_figures)
 
 
 def losing_branches(cycle: Cycle, indicator_id: str) -> dict[str, Any] | None:
     """The branches that lose points on ``indicator_id``, most lost first; None when no rubric of the cycle has it."""
     if indicator_id not in {r["indicator"] for r in short_board(cycle)}:
         return None
-    return cached(cycle, f"losing:{indicator_id}", lambda: _indicator_figures(cycle))
+    return cached(cycle, f"losing:{indicator_id}", _indicator_figures)
 
 
 def _indicator_figures(cycle: Cycle) -> dict[str, Any]:
@@ -206,7 +215,7 @@ def branch_categories(assessment: Assessment) -> list[dict[str, Any]]:
 
 def level_counts(cycle: Cycle) -> dict[str, dict[str, int]]:
     """{scheme: {label: finalized branches}} of the cycle's final ratings."""
-    return cached(cycle, "levels", lambda: {"levels": _level_counts(cycle)})
+    return cached(cycle, "levels", lambda c: {"levels": _level_counts(c)})
 
 
 def _level_counts(cycle: Cycle) -> dict[str, dict[str, int]]:

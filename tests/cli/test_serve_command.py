@@ -35,7 +35,8 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def _wait(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def _wait(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    # migrate + collectstatic first: on a loaded two-core CI machine that has taken more than 90 s.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

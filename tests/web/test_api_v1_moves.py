@@ -366,7 +366,7 @@ def test_a_whole_cycle_walked_through_the_api(client, world):
     assert body(announced)["announced"] == 3 and body(announced)["url"] == f"/notice/{body(announced)['id']}/"
     finalized = post(client, f"/api/v1/cycles/{cycle.pk}/finalize", {}, admin)
     assert finalized.status_code == 200, finalized.content
-    assert body(finalized)["finalized"] == 3
+    assert body(finalized)["finalized"] == 3 and body(finalized)["closed"] is True
     assert sum(sum(levels.values()) for levels in body(finalized)["ratings"].values()) == FinalRating.objects.count()
     assert set(Assessment.objects.filter(cycle=cycle).values_list("state", flat=True)) == {State.FINALIZED}
     again = post(client, f"/api/v1/cycles/{cycle.pk}/finalize", {}, admin)

@@ -201,3 +201,4 @@ class NoticeOut(Schema):
 class FinalizeOut(Schema):
     finalized: int
     ratings: dict[str, dict[str, int]] = Field(description="每个评定方案的各等级数量")
+    closed: bool = Field(description="周期是否已结束（全部考评均已评定）")

@@ -96,9 +96,12 @@ def _fact_rows(assessment: Assessment) -> dict[str, dict]:
 
 
 # -- the self-assessment ---------------------------------------------------------------------------
-def prefill(assessment: Assessment, *, by) -> dict:
+def prefill(assessment: Assessment, *, by, what_if: bool = True) -> dict:
     """The self-assessment form: every rule with its current input and where it comes from, the live
-    sheet (stage self), the evidence per indicator, and what it would take to reach the next level."""
+    sheet (stage self), the evidence per indicator, and what it would take to reach the next level.
+
+    ``what_if=False`` leaves the last out (``None``): the live score and a save need the rules, not the
+    plan, which is a search over the rubric (about a third of the live score's time)."""
     permissions.ensure_visible(by, assessment)
     rubric = rubric_of(assessment)
     stage = _Stage(rubric, assessment, Stage.SELF)
@@ -116,7 +119,7 @@ def prefill(assessment: Assessment, *, by) -> dict:
         if rule.fact:
             row["fact_value"] = facts.get(rule.fact, {}).get("value")
         rules.append(row)
-    plan = what_would_it_take(rubric, stage.data)
+    plan = what_would_it_take(rubric, stage.data) if what_if else None
     states, roles = EDITABLE[Stage.SELF]
     return {
         "assessment": assessment.pk, "branch": assessment.branch.name, "state": assessment.state,

@@ -189,7 +189,7 @@ def _states(request, assessment: Assessment, stage: str) -> dict[str, dict]:
 
     rubric = services.rubric_of(assessment)
     if stage == "self":
-        return pages.self_states(prefill(assessment, by=request.user))
+        return pages.self_states(prefill(assessment, by=request.user, what_if=False))
     review, _, _ = pages.review_states(rubric, review_view(assessment, by=request.user))
     if stage == "review":
         return review

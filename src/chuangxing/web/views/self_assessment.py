@@ -64,7 +64,7 @@ def _save(request, assessment: Assessment) -> HttpResponse:
     version = posted_version(request)
     if version is None:
         return HttpResponseBadRequest("缺少版本号，请刷新页面后重试")
-    data = prefill(assessment, by=request.user)
+    data = prefill(assessment, by=request.user, what_if=False)     # the page shown on a refusal reads it afresh
     if not data["editable"]:
         raise PermissionDenied(f"当前状态为“{State(assessment.state).label}”，您不能修改自评")
     states = pages.self_states(data)
@@ -72,7 +72,7 @@ def _save(request, assessment: Assessment) -> HttpResponse:
     if version != assessment.version:        # read before someone else saved: nothing is compared, nothing written
         return _page(request, assessment, status=409, conflict=stale(form))
     if not form.is_valid():
-        return _page(request, assessment, form=form, data=data, status=400,
+        return _page(request, assessment, form=form, status=400,
                      error="有填写不正确的地方，请按红色提示修改后再保存（未保存任何内容）")
     changes = form.changes()
     if not changes:
@@ -86,9 +86,9 @@ def _save(request, assessment: Assessment) -> HttpResponse:
         raise PermissionDenied(refusal.message_zh) from None
     except FindingsInvalid as invalid:
         findings_errors(form, invalid)
-        return _page(request, assessment, form=form, data=data, status=400, error="有填写不正确的地方（未保存任何内容）")
+        return _page(request, assessment, form=form, status=400, error="有填写不正确的地方（未保存任何内容）")
     except WorkflowError as refusal:
-        return _page(request, assessment, form=form, data=data, status=400, error=refusal.message_zh)
+        return _page(request, assessment, form=form, status=400, error=refusal.message_zh)
     messages.success(request, f"已保存 {len(changes)} 项自评内容")
     return redirect("web:self_assessment", assessment=assessment.pk)
 

@@ -105,6 +105,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Plain inputs drawn in Python, the same HTML as Django's widget templates (a page draws hundreds of them)
+FORM_RENDERER = "chuangxing.web.renderer.PlainInputs"
+
 ROOT_URLCONF = "chuangxing.urls"
 WSGI_APPLICATION = "chuangxing.wsgi.application"
 

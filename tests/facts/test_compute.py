@@ -531,6 +531,35 @@ def test_the_number_of_queries_does_not_grow_with_the_branches(world):
     assert facts[many[0].pk]["dues_months_missed"] == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_city_is_fetched_on_several_connections_with_the_same_facts():
+    from .conftest import World
+
+    branches = _busy_branches(World(), 5)
+    ids = Organization.objects.filter(pk__in=[b.pk for b in branches])
+    one_by_one = compute_facts(branches=ids, start=START, end=END, workers=1)
+    with CaptureQueriesContext(connection) as queries:
+        at_once = compute_facts(branches=ids, start=START, end=END, workers=3)
+    assert at_once == one_by_one
+    assert len(queries) == 1                          # the branch ids here; the families on the threads' connections
+    assert at_once[branches[1].pk]["funds_per_member"] == Decimal("33.33")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_every_family_runs_on_its_connection():
+    """Another connection would not see the transaction's own rows (a record edit refreshing its facts)."""
+    from django.db import transaction
+
+    from .conftest import World
+
+    with transaction.atomic():
+        branches = _busy_branches(World(), 2)
+        with CaptureQueriesContext(connection) as queries:
+            facts = compute_facts(branches=[b.pk for b in branches], start=START, end=END, workers=3)
+        assert len(queries) == 11 and facts[branches[0].pk]["transfers_overdue"] == 1
+
+
 def test_fact_definitions_page_is_up_to_date():
     from pathlib import Path
 

@@ -27,6 +27,13 @@ Facts derived from other facts (``committee_required_missing`` from ``party_memb
 (eleven) plus one to list the branches when ``branches`` is a queryset; a rubric that uses fewer facts
 runs fewer families.
 
+Outside a transaction, for a city (``PARALLEL_MIN_BRANCHES`` or more), the families run on several
+database connections at once, one thread each (``workers``, default one per core): the database
+does the work and releases the GIL, so a two-core machine computes a city's facts in about half the
+time. Inside a transaction (a record edit refreshing its branch's facts, a cycle being opened) they
+run one after the other on the transaction's own connection, which alone sees its uncommitted rows;
+so does an in-memory SQLite database, which another connection cannot open.
+
 Periods: a CYCLE fact covers ``start``..``end``, both days included; an AT_END fact is the state on
 ``end``. Months: see :func:`cycle_months`. Values: count and days as ``int``; percent and number as
 exact ``Decimal`` quantized to two places (ROUND_HALF_UP; percents 0–100); ``bool``; items as a
@@ -41,6 +48,7 @@ from __future__ import annotations
 
 import calendar
 import inspect
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +56,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -906,12 +915,13 @@ def three_meetings_shortfall(c: Cycle, general_meetings_held: int, committee_mee
 
 def compute_facts(*, branches: QuerySet | Iterable[Organization | int], start: date, end: date,
                   names: Iterable[str] | None = None, requirements: Mapping[str, int] | None = None,
-                  ) -> dict[int, dict[str, Any]]:
+                  workers: int | None = None) -> dict[int, dict[str, Any]]:
     """Branch id → {fact name → value} for the cycle ``start``..``end`` (both included).
 
     ``names``: only these facts (and what they are derived from is computed, not returned); by
     default every fact the records provide. Facts provided by the surveys or typed in are left out.
-    ``requirements`` overrides entries of :data:`REQUIREMENTS` for this call.
+    ``requirements`` overrides entries of :data:`REQUIREMENTS` for this call. ``workers``: how many
+    families to fetch at once (see the module's docstring; default one per core for a city, else one).
 
     >>> compute_facts(branches=Organization.objects.branches(), start=date(2024, 1, 1), end=date(2024, 12, 31),
     ...               names={"months_without_theme_day"})
@@ -929,8 +939,8 @@ def compute_facts(*, branches: QuerySet | Iterable[Organization | int], start: d
     for name in needed:
         if COMPUTATIONS[name].family is not None:
             by_family[COMPUTATIONS[name].family].append(COMPUTATIONS[name])
-    for family, facts in by_family.items():
-        for branch, row in family.fetch(cycle, scope, ids, facts).items():
+    for fetched in _fetch(cycle, scope, ids, by_family, _workers(workers, len(ids))):
+        for branch, row in fetched.items():
             values[branch].update(row)
     for name in needed:   # derived facts come after what they need (see _with_needs)
         computation = COMPUTATIONS[name]
@@ -940,6 +950,44 @@ def compute_facts(*, branches: QuerySet | Iterable[Organization | int], start: d
     for branch in ids:
         result[branch] = {name: values[branch][name] for name in wanted}
     return result
+
+
+#: Below this many branches the families are fetched one after the other (threads would cost more than they save).
+PARALLEL_MIN_BRANCHES = 2000
+#: The families by the time they take on a 30,000-branch city (bench/facts_city.py --by-family), longest
+#: first, so that the threads finish together.
+_LONGEST_FIRST = ("study", "branch", "meetings", "posts", "dues", "attendance", "members", "groups",
+                  "secretary_tests", "transfers", "tests")
+
+
+def _workers(requested: int | None, branches: int) -> int:
+    """How many families may be fetched at once on this connection (1: on the caller's connection only)."""
+    connection = connections["default"]
+    if connection.in_atomic_block:                       # other connections would not see its rows
+        return 1
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    return (os.cpu_count() or 1) if branches >= PARALLEL_MIN_BRANCHES else 1
+
+
+def _fetch(cycle: Cycle, scope: Any, ids: list[int], by_family: Mapping[Family, list[Computation]],
+           workers: int) -> list[dict[int, dict[str, Any]]]:
+    """Each family's rows; with ``workers`` > 1 on that many threads, each with its own connection."""
+    if workers == 1:
+        return [family.fetch(cycle, scope, ids, facts) for family, facts in by_family.items()]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(family: Family) -> dict[int, dict[str, Any]]:
+        try:
+            return family.fetch(cycle, scope, ids, by_family[family])
+        finally:
+            connections.close_all()                      # this thread's connections, not the caller's
+
+    order = sorted(by_family, key=lambda f: _LONGEST_FIRST.index(f.name) if f.name in _LONGEST_FIRST else 0)
+    with ThreadPoolExecutor(max_workers=min(workers, len(order)), thread_name_prefix="facts") as pool:
+        return list(pool.map(fetch, order))
 
 
 def _wanted(names: Iterable[str] | None) -> list[str]:

@@ -403,7 +403,6 @@ meetings AS (
            count(*) FILTER (WHERE kind = 'committee') AS committee_meetings_held,
            count(*) FILTER (WHERE kind = 'group') AS group_meetings_held,
            count(*) FILTER (WHERE kind = 'lecture') AS party_lectures_held,
-           count(DISTINCT date_trunc('month', held_on)) FILTER (WHERE kind = 'theme_day') AS theme_days_held,
            count(*) FILTER (WHERE kind = 'org_life') > 0 AS org_life_meeting_held,
            count(*) FILTER (WHERE kind = 'review') > 0 AS democratic_review_held,
            count(*) FILTER (WHERE kind = 'talk') > 0 AS heart_talks_held,
@@ -414,6 +413,13 @@ meetings AS (
            sum(present) FILTER (WHERE expected > 0 AND kind IN ('lecture', 'theme_day')) AS present_study,
            sum(expected) FILTER (WHERE expected > 0 AND kind IN ('lecture', 'theme_day')) AS expected_study
     FROM records_meeting WHERE held_on BETWEEN $start AND $end
+    GROUP BY branch_id),
+theme_days AS (
+    -- Months, not meetings. A separate DISTINCT, not count(DISTINCT ...) FILTER among the meetings'
+    -- aggregates: DuckDB 1.4.3 sometimes fails that combination with an internal error on two threads.
+    SELECT branch_id AS branch, count(*) AS theme_days_held
+    FROM (SELECT DISTINCT branch_id, date_trunc('month', held_on) AS month FROM records_meeting
+          WHERE kind = 'theme_day' AND held_on BETWEEN $start AND $end)
     GROUP BY branch_id),
 leaders AS (
     SELECT g.branch_id AS branch,
@@ -526,13 +532,13 @@ SELECT b.branch,
        coalesce(mt.committee_meetings_held, 0) AS committee_meetings_held,
        coalesce(mt.group_meetings_held, 0) AS group_meetings_held,
        coalesce(mt.party_lectures_held, 0) AS party_lectures_held,
-       coalesce(mt.theme_days_held, 0) AS theme_days_held,
-       $months - coalesce(mt.theme_days_held, 0) AS months_without_theme_day,
+       coalesce(td.theme_days_held, 0) AS theme_days_held,
+       $months - coalesce(td.theme_days_held, 0) AS months_without_theme_day,
        greatest($general_required - coalesce(mt.general_meetings_held, 0), 0)
          + greatest(CASE WHEN coalesce(lt.has_committee, false) THEN $committee_required ELSE 0 END
                     - coalesce(mt.committee_meetings_held, 0), 0)
          + greatest($lecture_required - coalesce(mt.party_lectures_held, 0), 0)
-         + greatest($theme_day_required - coalesce(mt.theme_days_held, 0), 0)
+         + greatest($theme_day_required - coalesce(td.theme_days_held, 0), 0)
          + coalesce(gr.group_short, 0) AS three_meetings_shortfall,
        coalesce(mt.org_life_meeting_held, false) AS org_life_meeting_held,
        coalesce(ld.leaders_absent_from_org_life, 0) AS leaders_absent_from_org_life,
@@ -569,6 +575,7 @@ SELECT b.branch,
 FROM branches b
 LEFT JOIN members mb ON mb.branch = b.branch
 LEFT JOIN meetings mt ON mt.branch = b.branch
+LEFT JOIN theme_days td ON td.branch = b.branch
 LEFT JOIN leaders ld ON ld.branch = b.branch
 LEFT JOIN groups gr ON gr.branch = b.branch
 LEFT JOIN transfers tr ON tr.branch = b.branch

@@ -222,18 +222,30 @@ def _timed(runs: int, fn: Callable[[], Any], server_cpu: Callable[[], float | No
 
 
 def _backend_cpu(connection: Any) -> Callable[[], float | None]:
-    """CPU seconds of the PostgreSQL backend serving ``connection`` (from /proc; parallel workers not included)."""
+    """CPU seconds of the PostgreSQL server (from /proc): the backend serving ``connection``, plus every
+    backend that has exited since (compute_facts' threads open connections of their own and close them;
+    parallel query workers too), counted in the postmaster's children's time. So it includes whatever
+    other clients of the server did meanwhile: run it on a quiet server."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        backend = Path(f"/proc/{cursor.fetchone()[0]}/stat")
     ticks = os.sysconf("SC_CLK_TCK")
 
+    def fields(stat: Path) -> list[str]:
+        return stat.read_text().rsplit(")", 1)[1].split()    # from the state (field 3) on
+
+    try:
+        postmaster = Path(f"/proc/{fields(backend)[1]}/stat")
+    except OSError:          # another machine's server
+        return lambda: None
+
     def read() -> float | None:
+        time.sleep(0.2)      # let the postmaster reap the backends that just closed
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:      # another machine's server
+            own, children = fields(backend), fields(postmaster)
+        except OSError:
             return None
-        return (int(fields[11]) + int(fields[12])) / ticks    # utime, stime
+        return (int(own[11]) + int(own[12]) + int(children[13]) + int(children[14])) / ticks
 
     return read
 

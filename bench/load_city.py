@@ -477,46 +477,79 @@ def run_once(args: argparse.Namespace, db: str, threads: int, extra: list[str]) 
         subprocess.run([sys.executable, "-m", "chuangxing.manage", *command, "-v", "0"], check=True,
                        env={**os.environ, "DATABASE_URL": run_url, "CHUANGXING_CACHE": "database"})
     print(f"{db}: fresh copy of the prepared database (migrated) in {time.perf_counter() - started:.0f} s", flush=True)
-    port = free_port()
     prefix = VAR / f"{stem(args.branches)}.{db}"
-    server = start_server(args, run_url, threads, port, Path(f"{prefix}.server.log"))
+    servers: list[tuple[subprocess.Popen, int]] = []
     try:
-        return measure(args, db, threads, extra, server, run_url, port, prefix)
+        for i in range(args.servers):
+            port = free_port()
+            servers.append((start_server(args, run_url, threads, port, Path(f"{prefix}.server{i + 1}.log")), port))
+        return measure(args, db, threads, extra, servers, run_url, prefix)
     finally:
-        stop(server)
+        for server, _ in servers:
+            stop(server)
         drop_database(args, db, run_url)
 
 
-def measure(args: argparse.Namespace, db: str, threads: int, extra: list[str], server: subprocess.Popen, run_url: str,
-            port: int, prefix: Path) -> dict[str, Any]:
+class CpuWatch:
+    """CPU seconds of processes over the measured window, sampled every few seconds: the servers, locust, the
+    PostgreSQL backends of the run database (they come and go: a connection lives ``conn_max_age``, 60 s, so each
+    is counted from its first sighting to its last), and the whole machine (``/proc/stat``)."""
+
+    def __init__(self, args: argparse.Namespace, db: str, run_url: str, fixed: dict[str, list[int]]):
+        self.args, self.db, self.run_url, self.fixed = args, db, run_url, fixed
+        self.start = {name: sum(proc_cpu(pid) for pid in pids) for name, pids in fixed.items()}
+        self.backends: dict[int, list[float]] = {}     # pid: [first seen, last seen]
+        self.machine = machine_busy()
+        self.sample()
+
+    def sample(self) -> None:
+        if self.db != "postgres":
+            return
+        for pid in backend_pids(self.args, self.run_url):
+            cpu = proc_cpu(pid)
+            if cpu:
+                self.backends.setdefault(pid, [cpu, cpu])[1] = cpu
+
+    def used(self) -> dict[str, float | None]:
+        self.sample()
+        used: dict[str, float | None] = {name: sum(proc_cpu(pid) for pid in pids) - self.start[name]
+                                         for name, pids in self.fixed.items()}
+        used["postgres"] = sum(last - first for first, last in self.backends.values()) if self.db == "postgres" else None
+        used["machine"] = machine_busy() - self.machine
+        return used
+
+
+def machine_busy() -> float:
+    """Busy CPU seconds of the whole machine since boot (all cores: /proc/stat less idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(args: argparse.Namespace, db: str, threads: int, extra: list[str],
+            servers: list[tuple[subprocess.Popen, int]], run_url: str, prefix: Path) -> dict[str, Any]:
+    hosts = [f"http://127.0.0.1:{port}" for _, port in servers]
     command = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.warmup + args.duration}s",
-               "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-               "--accounts", str(accounts_path(args, db)), "--warmup", str(args.warmup), *extra]
-    print(f"{db}: {args.users} users, {threads} server threads; warm-up {args.warmup} s, measured {args.duration} s",
-          flush=True)
+               "--host", hosts[0], "--hosts", ",".join(hosts), "--csv", str(prefix), "--only-summary",
+               "--stop-timeout", "10", "--accounts", str(accounts_path(args, db)), "--warmup", str(args.warmup), *extra]
+    print(f"{db}: {args.users} users, {len(servers)} server process(es) of {threads} threads; warm-up {args.warmup} s, "
+          f"measured {args.duration} s", flush=True)
     with open(f"{prefix}.locust.log", "w") as log:
         locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         time.sleep(args.warmup)
-        pids = backend_pids(args, run_url) if db == "postgres" else []
-        before = {"server": proc_cpu(server.pid), "locust": proc_cpu(locust.pid),
-                  "postgres": {pid: proc_cpu(pid) for pid in pids}}
+        watch = CpuWatch(args, db, run_url, {"server": [server.pid for server, _ in servers], "locust": [locust.pid]})
         window, loads = time.monotonic(), []
         while locust.poll() is None and time.monotonic() - window < args.duration:
             loads.append(os.getloadavg()[0])
             time.sleep(5)
-            if db == "postgres":
-                for pid in backend_pids(args, run_url):
-                    before["postgres"].setdefault(pid, 0.0)      # a connection opened in the window: all its CPU counts
+            watch.sample()
         seconds = time.monotonic() - window
-        cpu = {"server": proc_cpu(server.pid) - before["server"], "locust": proc_cpu(locust.pid) - before["locust"],
-               "postgres": sum(proc_cpu(pid) - start for pid, start in before["postgres"].items()) if db == "postgres"
-               else None}
+        cpu = watch.used()
         locust.wait(timeout=args.duration + 120)
     stats = read_stats(Path(f"{prefix}_stats.csv"))
     failures = read_failures(Path(f"{prefix}_failures.csv"))
-    return {"db": db, "threads": threads, "users": args.users, "measured_seconds": round(seconds),
-            "requests": stats, "failures": failures,
+    return {"db": db, "servers": len(servers), "threads": threads, "users": args.users,
+            "measured_seconds": round(seconds), "requests": stats, "failures": failures,
             "cpu_seconds": {k: round(v, 1) if v is not None else None for k, v in cpu.items()},
             "cores_used": {k: round(v / seconds, 2) if v is not None else None for k, v in cpu.items()},
             "load_average": {"mean": round(sum(loads) / len(loads), 2) if loads else None,
@@ -576,6 +609,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--warmup", type=int, default=60)
     parser.add_argument("--duration", type=int, default=300)
     parser.add_argument("--threads", default="8", help="the server's threads; several (4,8) run one after another")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="server processes on the one database, each user on one of them (as nginx spreads them)")
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -590,8 +625,8 @@ ORDER = ["GET sign-in page", "POST sign in", "GET my work", "GET self-assessment
 
 def report(results: list[dict[str, Any]]) -> None:
     for result in results:
-        print(f"\n{result['db']}, {result['threads']} server threads, {result['users']} users, "
-              f"{result['measured_seconds']} s measured")
+        print(f"\n{result['db']}, {result['servers']} server process(es) of {result['threads']} threads, "
+              f"{result['users']} users, {result['measured_seconds']} s measured")
         print(f"{'request':28} {'requests':>9} {'failures':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
         stats = result["requests"]
         for name in [n for n in ORDER if n in stats] + sorted(set(stats) - set(ORDER) - {"overall"}) + ["overall"]:
@@ -600,10 +635,10 @@ def report(results: list[dict[str, Any]]) -> None:
                 print(f"{name:28} {s['requests']:>9} {s['failures']:>9} {s['rps']:>7.2f} {_num(s['p50'])} "
                       f"{_num(s['p95'])} {_num(s['p99'])}")
         cores = result["cores_used"]
-        print(f"CPU in the window (cores used of 2): server {cores['server']}, "
+        print(f"CPU in the window (cores used of {os.cpu_count()}): server {cores['server']}, "
               + (f"PostgreSQL backends {cores['postgres']}, " if cores["postgres"] is not None else "")
-              + f"locust {cores['locust']}; load average mean {result['load_average']['mean']}, "
-              f"max {result['load_average']['max']}")
+              + f"locust {cores['locust']}, whole machine {cores['machine']}; "
+              f"load average mean {result['load_average']['mean']}, max {result['load_average']['max']}")
         for failure in result["failures"]:
             print(f"  failure: {failure['count']} × {failure['name']}: {failure['error']}")
 

@@ -58,6 +58,7 @@ SECRETARIES: deque = deque()
 def _options(parser) -> None:
     parser.add_argument("--accounts", default="", help="the accounts file written by bench/load_city.py")
     parser.add_argument("--warmup", type=float, default=60, help="seconds before the statistics are reset")
+    parser.add_argument("--hosts", default="", help="several servers (comma-separated): each user sticks to one")
     parser.add_argument("--think-min", type=float, default=2.0)
     parser.add_argument("--think-max", type=float, default=8.0)
     parser.add_argument("--rules-min", type=int, default=3, help="rules filled before each save, at least")
@@ -100,10 +101,16 @@ class BrowserCookies(RequestsCookieJar):
 class Person(HttpUser):
     abstract = True
 
+    started = 0
+
     def on_start(self) -> None:
         self.options = self.environment.parsed_options
+        hosts = [h for h in self.options.hosts.split(",") if h] or [self.host]
+        self.client.base_url = hosts[Person.started % len(hosts)]      # as a balancer keeps a user on one server
+        Person.started += 1
         self.client.cookies = BrowserCookies()
-        self.client.headers.update({"X-Forwarded-Proto": "https", "Origin": self.host.replace("http://", "https://")})
+        self.client.headers.update({"X-Forwarded-Proto": "https",
+                                    "Origin": self.client.base_url.replace("http://", "https://")})
 
     def wait_time(self) -> float:
         return random.uniform(self.options.think_min, self.options.think_max)

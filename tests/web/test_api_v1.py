@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.utils.crypto import get_random_string
 
 from chuangxing.apitokens.models import ApiToken
 from chuangxing.apitokens.services import issue_token, revoke_token
 from chuangxing.assessments.models import AuditEntry
-from tests.web.work_world import WorkWorld
+from tests.web.work_world import WorkWorld, bearer, body
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     return WorkWorld()
-
-
-def bearer(user) -> dict:
-    _, secret = issue_token(user=user, name="测试")
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-
-def body(response) -> dict:
-    return json.loads(response.content)
 
 
 def test_openapi_document_lists_the_paths(client):

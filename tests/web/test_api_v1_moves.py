@@ -13,12 +13,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from chuangxing.apitokens.services import issue_token
 from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, FinalRating, State
 from chuangxing.assessments.services import findings_data, rubric_of
 from chuangxing.scoring import score
 from chuangxing.web.api import v1
-from tests.web.work_world import PDF, WorkWorld
+from tests.web.work_world import PDF, WorkWorld, bearer, body
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +30,6 @@ def media(settings, tmp_path):
 @pytest.fixture
 def world():
     return WorkWorld()
-
-
-def bearer(user) -> dict:
-    _, secret = issue_token(user=user, name="测试")
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-
-def body(response) -> dict:
-    return json.loads(response.content)
 
 
 def error(response) -> dict:

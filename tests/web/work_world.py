@@ -16,6 +16,7 @@ A cycle on 镇江 2018 is open over the root. Users have no password (``client.f
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,18 @@ from chuangxing.scoring import score
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PASSWORD = "correct-horse-battery-staple"
+
+
+def bearer(user) -> dict:
+    """The headers of an API call with a fresh token of ``user``."""
+    from chuangxing.apitokens.services import issue_token
+
+    _, secret = issue_token(user=user, name="测试")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def body(response) -> dict:
+    return json.loads(response.content)
 
 
 def make_user(name: str, full_name: str, *roles: tuple[str, Organization]):

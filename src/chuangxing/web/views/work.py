@@ -38,8 +38,11 @@ NEXT_STEP = {
 }
 
 
-# The cycles with work in them: the open ones, and a closed one while a branch of it is in rectification.
-WORK_CYCLES = Q(status=CycleStatus.OPEN) | Q(status=CycleStatus.CLOSED, assessments__state=State.RECTIFICATION)
+# The cycles with work in them: the open ones, and a closed one while a branch of it is in rectification
+# (a subquery: joining the assessments made every 我的工作 sort a whole cycle's rows for its DISTINCT, 30 ms on
+# PostgreSQL with 30,000 branches).
+WORK_CYCLES = Q(status=CycleStatus.OPEN) | Q(
+    status=CycleStatus.CLOSED, pk__in=Assessment.objects.filter(state=State.RECTIFICATION).values("cycle_id"))
 
 
 @require_GET
@@ -47,7 +50,7 @@ def my_work(request):
     user = request.user
     assignments = list(RoleAssignment.objects.filter(user=user).select_related("organization")
                        .order_by("role", "organization__path"))
-    cycles = list(Cycle.objects.filter(WORK_CYCLES).distinct().order_by("-period_end", "name"))
+    cycles = list(Cycle.objects.filter(WORK_CYCLES).order_by("-period_end", "name"))
     roles = {a.role for a in assignments}
     context = {
         "branches": [_branch(user, a.organization, cycles) for a in assignments

@@ -93,3 +93,23 @@ def test_two_database_connections_saving_at_once():
     finding = Finding.objects.get(assessment=a, stage=Stage.REVIEW, rule_id="zj-org-1-c")
     assert (finding.value, finding.reason) == (True, "第一位审核人")
     assert Assessment.objects.get(pk=a.pk).version == version + 1
+
+
+@pytest.mark.django_db
+def test_a_save_counts_its_change_of_the_cycle_as_its_last_write(world):
+    """Every writer of a cycle updates the cycle's row (its data_version), which stays locked until the commit:
+    counted last, the lock is held for the commit only, not while the findings, audit and new total are written."""
+    from django.test.utils import CaptureQueriesContext
+
+    from chuangxing.assessments.models import Cycle
+
+    a = world.assessment(world.a1)
+    before = Cycle.objects.values_list("data_version", flat=True).get(pk=a.cycle_id)
+    with CaptureQueriesContext(connection) as queries:
+        save_findings(assessment=a, stage=Stage.SELF, values={"zj-org-1-c": {"value": True, "reason": ""},
+                                                              "zj-org-2-a": {"value": False, "reason": ""}},
+                      version=a.version, by=world.secretary_a1)
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert 'UPDATE "assessments_cycle"' in writes[-1] and "data_version" in writes[-1]
+    assert sum('UPDATE "assessments_cycle"' in sql for sql in writes) == 1
+    assert Cycle.objects.values_list("data_version", flat=True).get(pk=a.cycle_id) == before + 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache, wraps
@@ -62,14 +63,36 @@ from chuangxing.scoring import score
 from chuangxing.scoring.findings import parse_findings
 from chuangxing.scoring.sheet import ScoreSheet
 
+# The cycles whose data the running service changed (one set per outermost service call, per thread).
+_CHANGED: ContextVar[set[int] | None] = ContextVar("chuangxing_changed_cycles", default=None)
+
 
 def service(func: Callable) -> Callable:
     """``transaction.atomic`` for a service, keeping the audit entry of a refusal.
 
     A refusal inside the transaction (``permissions.require``) writes its audit entry, then the
     error rolls the transaction back, entry included; this writes it again outside.
+
+    The cycles whose data the service changed (:func:`_cycle_changed`) are counted
+    (:meth:`Cycle.data_changed`) as the transaction's last writes: every writer of a cycle updates
+    its row, which stays locked until the commit, so counting first made every save of the city wait
+    for the others' whole transactions (findings, audit, scoring the new total).
     """
-    atomic = transaction.atomic(func)
+
+    @wraps(func)
+    def counted(*args, **kwargs):
+        if _CHANGED.get() is not None:          # inside another service: it counts at its end
+            return func(*args, **kwargs)
+        token = _CHANGED.set(set())
+        try:
+            result = func(*args, **kwargs)
+            for pk in sorted(_CHANGED.get()):
+                Cycle.data_changed(pk)
+            return result
+        finally:
+            _CHANGED.reset(token)
+
+    atomic = transaction.atomic(counted)
 
     @wraps(func)
     def run(*args, **kwargs):
@@ -85,6 +108,15 @@ def service(func: Callable) -> Callable:
             raise
 
     return run
+
+
+def _cycle_changed(cycle_id: int) -> None:
+    """Count a change of the cycle's data: at the end of the running service, or now outside one."""
+    changed = _CHANGED.get()
+    if changed is None:
+        Cycle.data_changed(cycle_id)
+    else:
+        changed.add(cycle_id)
 
 
 STAGE_ORDER = {"self": (Stage.SELF,), "review": (Stage.SELF, Stage.REVIEW),
@@ -384,7 +416,7 @@ def _bump_version(assessment: Assessment, version: int) -> None:
     if not updated:
         raise EditConflict("其他人已在您打开之后保存了这份考评，请刷新后再修改（您的修改未保存）",
                            f"assessment {assessment.pk} changed since version {version}")
-    Cycle.data_changed(assessment.cycle_id)
+    _cycle_changed(assessment.cycle_id)
 
 
 def _store_total(assessment: Assessment, stage: str) -> None:
@@ -437,7 +469,7 @@ def transition(*, assessment: Assessment, action: str, by, reason: str = "", ver
     if not current.update(version=F("version") + 1, state=move.target, updated_at=timezone.now(), **fields):
         raise EditConflict(f"这份考评已被他人改动（不再是“{State(old).label}”或已保存过），请刷新后再操作",
                            f"assessment {assessment.pk} moved or changed since it was read")
-    Cycle.data_changed(assessment.cycle_id)
+    _cycle_changed(assessment.cycle_id)
     assessment.version = Assessment.objects.values_list("version", flat=True).get(pk=assessment.pk)
     assessment.state = move.target
     for name, value in fields.items():

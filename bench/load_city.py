@@ -3,6 +3,7 @@
     python bench/load_city.py                          # 30,000 branches, SQLite then PostgreSQL, 100 users
     python bench/load_city.py --branches 300 --warmup 20 --duration 60     # a quick look on a small city
     python bench/load_city.py --only postgres --threads 4,8,16              # the server's thread count compared
+    python bench/load_city.py --servers 2 --threads 4  # two server processes on the database, as behind nginx
     python bench/load_city.py --prepare-only           # prepare (or check) the cached databases and stop
     python bench/load_city.py --w-fill 8 --think-max 5 # anything the driver does not know goes to the locustfile
 
@@ -30,7 +31,8 @@ dropped afterwards. The server is started in its own process as production runs 
 DEBUG off), ``CHUANGXING_BEHIND_PROXY=1``, ``CHUANGXING_SSL_REDIRECT=0``, ``CHUANGXING_CACHE=database`` and
 ``--trusted-proxy 127.0.0.1``, as docs/deploy.md sets it up behind nginx; the locust users send what nginx
 and the browser would (``X-Forwarded-Proto: https``, ``Origin``). Then locust runs headless from a second
-process (``bench/locustfile.py``: who does what, the weights and the think times): ``--users`` (100)
+process (``bench/locustfile.py``: who does what, the weights and the think times; with ``--servers N``, N servers
+on the one database, each user kept on one as nginx would): ``--users`` (100)
 spawned at ``--spawn-rate`` (10/s), statistics reset after ``--warmup`` s (60) and measured for
 ``--duration`` s (300). The sign-in throttle needs no change: it counts failed sign-ins only.
 

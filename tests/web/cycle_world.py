@@ -68,20 +68,3 @@ class CycleWorld:
     def inspected(self) -> None:
         for a in self.cycle.assessments.filter(state=State.SAMPLED).select_related("cycle", "branch", "snapshot"):
             complete_inspection(assessment=a, by=self.inspector)
-
-
-def orm(query):
-    """Run ``query()`` in a thread of its own: Playwright's sync API keeps an event loop running in the test's
-    thread, where Django refuses database calls. The thread's connection is closed afterwards."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
-    def run():
-        try:
-            return query()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()

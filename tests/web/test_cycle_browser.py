@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from chuangxing.assessments.models import Cycle
 
-from .cycle_world import PASSWORD, CycleWorld, orm
+from .cycle_world import PASSWORD, CycleWorld
+from .work_world import orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -46,6 +46,7 @@ from collections import deque
 
 import gevent
 import lxml.html
+from browser_form import form_values  # locust puts the locustfile's folder on sys.path
 from locust import HttpUser, events, task
 from locust.exception import StopUser
 from requests.cookies import RequestsCookieJar
@@ -154,25 +155,6 @@ class Person(HttpUser):
 def _field(content: bytes, name: str) -> str:
     found = lxml.html.fromstring(content).xpath(f"//input[@name='{name}']/@value")
     return found[0] if found else ""
-
-
-def form_values(form) -> list[tuple[str, str]]:
-    """What the browser posts for ``form`` (lxml's own ``form_values`` turns a ticked ``value=""`` into "on")."""
-    out = []
-    for element in form.inputs:
-        name = element.get("name")
-        if not name or element.get("disabled") is not None:
-            continue
-        if element.tag == "select":
-            out += [(name, value) for value in (element.value if element.multiple else [element.value]) if value is not None]
-        elif element.tag == "textarea":
-            out.append((name, element.text or ""))
-        elif (kind := (element.get("type") or "text").lower()) in ("radio", "checkbox"):
-            if element.get("checked") is not None:
-                out.append((name, element.get("value", "on")))
-        elif kind not in ("submit", "image", "reset", "button", "file"):
-            out.append((name, element.get("value", "")))
-    return out
 
 
 def _move_form(doc, action: str):

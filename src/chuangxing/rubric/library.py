@@ -41,16 +41,18 @@ def ids() -> list[str]:
 
 
 def list_entries() -> list[Entry]:
-    """The library's standards, read from their headers (cheap: no full validation)."""
-    entries = []
-    for rubric_id in ids():
-        path = LIBRARY_DIR / f"{rubric_id}.yaml"
-        raw = yamlio.parse_yaml(path.read_text(encoding="utf-8"), source=str(path))
-        variant = raw.get("variant") or {}
-        entries.append(Entry(id=raw["id"], title=raw["title"], issuer=raw["issuer"], year=raw["year"],
-                             version=str(raw["version"]), status=raw.get("status", "complete"),
-                             family=raw.get("family"), variant_title=variant.get("title"), path=path))
-    return entries
+    """The library's standards, read from their headers (each file parsed once while it is unchanged)."""
+    return [_entry(rubric_id, (LIBRARY_DIR / f"{rubric_id}.yaml").stat().st_mtime) for rubric_id in ids()]
+
+
+@lru_cache(maxsize=64)
+def _entry(rubric_id: str, mtime: float) -> Entry:
+    path = LIBRARY_DIR / f"{rubric_id}.yaml"
+    raw = yamlio.parse_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    variant = raw.get("variant") or {}
+    return Entry(id=raw["id"], title=raw["title"], issuer=raw["issuer"], year=raw["year"],
+                 version=str(raw["version"]), status=raw.get("status", "complete"),
+                 family=raw.get("family"), variant_title=variant.get("title"), path=path)
 
 
 @lru_cache(maxsize=64)

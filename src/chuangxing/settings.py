@@ -125,6 +125,12 @@ TEMPLATES = [
             ],
         },
     },
+    {   # the rubric tree of the assessment pages only (web/jinja.py): it repeats per rule
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "chuangxing.web.jinja.environment"},
+    },
 ]
 
 # -- database -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowEr
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import assessment_page as pages
 from chuangxing.web.findings_form import FindingsForm
+from chuangxing.web.jinja import render_tree
 from chuangxing.web.lookups import assessment_for
 from chuangxing.web.views.assessment_actions import (
     STAGE_ROLES,
@@ -127,12 +128,15 @@ def _page(request, assessment: Assessment, stage: str, *, view: _View | None = N
                       version=assessment.version, people=pages.people(f["overridden_by"] for f in facts.values()),
                       compare_rows=view.by_node, compare_states=view.compare, fact_forms=view.editable)
     self_sheet = services.sheet_of(assessment, stage="self")
+    fraud_allowed = view.editable and view.rubric.fraud is not None
     context = {
         **base_context(request, assessment, stage=stage),
         "page": page, "form": form, "editable": view.editable, "error": error, "conflict": conflict,
         "sheet": view.sheet, "self_sheet": self_sheet, "stage_label": LABELS[stage],
         "review_sheet": services.sheet_of(assessment, stage="review") if stage == "inspection" else view.sheet,
         "fraud_flags": assessment.fraud_flags, "audit": audit_trail(assessment),
-        "fraud_allowed": view.editable and view.rubric.fraud is not None,
+        "fraud_allowed": fraud_allowed,
+        "tree": render_tree(request, page, assessment=assessment, editable=view.editable, fraud_allowed=fraud_allowed,
+                            stage_label=LABELS[stage]),
     }
     return render(request, "assessments/review.html", context, status=status)

@@ -29,6 +29,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -94,7 +95,9 @@ class Session:
         return self.client.get(url)
 
     def post(self, url: str, data: dict):
-        return self.client.post(url, {**data, "csrfmiddlewaretoken": self.token})
+        """Urlencoded, as the page's form and live_score.js post."""
+        body = urlencode({**data, "csrfmiddlewaretoken": self.token}, doseq=True)
+        return self.client.post(url, body, content_type="application/x-www-form-urlencoded")
 
 
 def form_of(html: bytes, form_id: str) -> dict[str, list[str]]:
@@ -116,15 +119,17 @@ def requests(args: argparse.Namespace, accounts: dict):
     sec = Session(secretary["username"], accounts["password"])
     pk = secretary["assessment"]
     page_url, preview_url = f"/assessments/{pk}/self/", f"/assessments/{pk}/self/preview/"
-    _rule, fields = next(iter(accounts["plan"].items()))
-    state = {"flip": False}
+    blank = form_of(sec.get(page_url).content, "findings")      # a rule still blank on the form: typed, then cleared
+    fields = next(fields for fields in accounts["plan"].values()
+                  if all(blank.get(name, [""]) == [""] for name in fields) and any(name in blank for name in fields))
 
-    def filled() -> dict[str, str]:
+    def filled() -> dict[str, list[str]]:
+        """The page's form with the rule typed in when it is blank on the page, cleared when it is not."""
         data = form_of(sec.get(page_url).content, "findings")
-        state["flip"] = not state["flip"]
+        typing = all(data.get(name, [""]) == [""] for name in fields)
         for name, value in fields.items():
             data.pop(name, None)
-            if state["flip"] and value is not None:
+            if typing and value is not None:
                 data[name] = [value]
         return data
 
@@ -139,6 +144,7 @@ def requests(args: argparse.Namespace, accounts: dict):
         "save": (filled, lambda data: sec.post(page_url, data), 302),
         "my_work": (lambda: None, lambda _: sec.get("/work/"), 200),
         "review_page": (lambda: None, lambda _: rev.get(f"/assessments/{queued}/review/"), 200),
+        "assessment": pk,
     }
 
 
@@ -176,6 +182,12 @@ def main() -> int:
                     cpu.append((c1 - c0) * 1000)
                     wall.append((w1 - w0) * 1000)
                     queries.append(len(captured))
+            if kind == "save":          # each save changed one finding: its audit entry says it was written
+                from chuangxing.assessments.models import AuditEntry
+
+                written = AuditEntry.objects.filter(assessment=table["assessment"], action="finding_self").count()
+                if written < args.repeat + 2:
+                    raise SystemExit(f"save: {written} findings written by {args.repeat + 2} saves")
             if profiler:
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)

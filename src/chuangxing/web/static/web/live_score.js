@@ -95,7 +95,7 @@
     var token = form.querySelector("input[name=csrfmiddlewaretoken]");
     fetch(form.dataset.previewUrl, {
       method: "POST",
-      body: new FormData(form),
+      body: new URLSearchParams(new FormData(form)),   // urlencoded, as the form itself posts (no file here)
       headers: { "X-CSRFToken": token ? token.value : "", "Accept": "application/json" },
       credentials: "same-origin",
       signal: pending.signal

@@ -16,7 +16,7 @@ from chuangxing.scoring.kinds import EvalContext
 from chuangxing.scoring.points import ZERO, fmt
 from chuangxing.scoring.trace import FRAUD_DOUBLE
 
-from .strategies import findings_for, load, rubrics, value_for
+from .strategies import fact_for, fact_names, findings_for, load, rubrics, value_for
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -185,3 +185,35 @@ def test_the_trace_accounts_for_every_point(data):
     for adjustment in sheet.adjustments:
         signed = adjustment.points if adjustment.type == "bonus" else -adjustment.points
         assert sum((e.points for e in adjustment.entries), ZERO) == signed, adjustment.id
+
+
+# -- the memo of repeated scorings (what would it take) -----------------------------------------
+
+
+@SETTINGS
+@given(st.data())
+def test_a_memo_never_changes_a_sheet(data):
+    """Scorings sharing a memo (the same branch with a rule or a fact changed, and other branches)
+    give the same sheets, trace and all, as scorings without one."""
+    rubric = data.draw(rubrics())
+    first = data.draw(findings_for(rubric))
+    variants = [first]
+    rules = [rule for rule, _ in rubric.rules() if rule.enabled and rule.kind != "all_or_nothing"]
+    units, bound = fact_names(rubric), {rule.fact: rule for rule in rules if rule.fact}
+    for _ in range(data.draw(st.integers(1, 6))):
+        earlier = data.draw(st.sampled_from(variants))
+        change = data.draw(st.sampled_from(["rule", "rule", "fact", "other"]))
+        if change == "rule" and rules:
+            rule = data.draw(st.sampled_from(rules))
+            variants.append({**earlier, "inputs": {**earlier["inputs"], rule.id: value_for(data.draw, rule)}})
+        elif change == "fact" and units:
+            name = data.draw(st.sampled_from(sorted(units)))
+            facts = {k: v for k, v in earlier["facts"].items() if k != name}
+            if data.draw(st.booleans()):
+                facts[name] = fact_for(data.draw, units[name], bound.get(name))
+            variants.append({**earlier, "facts": facts})
+        else:
+            variants.append(data.draw(findings_for(rubric)))
+    memo: dict = {}
+    for findings in variants + variants[::-1]:
+        assert score(rubric, findings, memo=memo).to_dict() == score(rubric, findings).to_dict()

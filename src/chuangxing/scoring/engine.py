@@ -38,12 +38,20 @@ MISSING = object()
 _CHILD_LEVEL = {"category": "indicator", "indicator": "item"}
 
 
-def score(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, complete: bool = False) -> ScoreSheet:
-    """Score one branch. ``complete=True`` refuses findings that leave any rule unassessed."""
+def score(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, complete: bool = False,
+          memo: dict | None = None) -> ScoreSheet:
+    """Score one branch. ``complete=True`` refuses findings that leave any rule unassessed.
+
+    ``memo``: a dict kept by the caller across scorings of one rubric (what would it take scores the
+    same branch again and again with one rule changed): a category whose rules' inputs, facts and
+    fraud flags are the same as in an earlier scoring is taken from there, not scored again. The
+    sheet is the same either way (``tests/scoring/test_properties.py`` checks it); the categories'
+    ``NodeScore`` objects are then shared between sheets, so a caller with a memo must not change them.
+    """
     if not isinstance(findings, Findings):
         findings = parse_findings(rubric, findings)
     run = _Run(rubric, findings)
-    categories = [run.node(category, "category") for category in rubric.categories]
+    categories = [run.category(category, memo) for category in rubric.categories]
     adjustments = [run.adjustment(adjustment) for adjustment in rubric.adjustments]
     vetoes = run.vetoes()
     run.raise_errors()
@@ -73,6 +81,7 @@ class _Run:
         self.unassessed: list[str] = []
         self.errors: list[FindingError] = []
         self.rule_points: dict[str, Decimal] = {}
+        self.context: tuple | None = None       # what a memo's categories are kept under besides their inputs
 
     # -- inputs ------------------------------------------------------------------------------
     def value(self, rule: RuleBase) -> tuple[Any, str]:
@@ -127,6 +136,34 @@ class _Run:
         return entries
 
     # -- nodes -------------------------------------------------------------------------------
+    def category(self, node: Node, memo: dict | None) -> NodeScore:
+        """A category's score; with a memo, the earlier scoring of the same inputs, facts and fraud flags."""
+        if memo is None:
+            return self.node(node, "category")
+        if (rules := memo.get(("rules", rubric_key := (self.rubric.id, self.rubric.version), node.id))) is None:
+            rules = memo[("rules", rubric_key, node.id)] = _rules_read(self.rubric, node)
+        if self.context is None:        # findings sharing their facts and flags (what if's trials) share it too
+            facts, flags = self.findings.facts, self.findings.fraud
+            kept = memo.get(("context", rubric_key))
+            if kept is not None and kept[0] is facts and kept[1] is flags:
+                self.context = kept[2]
+            else:
+                self.context = (rubric_key, _frozen(facts), _frozen(sorted(self.fraud.items())))
+                memo[("context", rubric_key)] = (facts, flags, self.context)
+        inputs = self.findings.inputs
+        key = (self.context, node.id, tuple((rule_id, _frozen(inputs.get(rule_id, MISSING))) for rule_id in rules))
+        if (done := memo.get(key)) is None:
+            unassessed, errors = len(self.unassessed), len(self.errors)
+            result = self.node(node, "category")
+            points = {rule_id: self.rule_points[rule_id] for rule_id in rules if rule_id in self.rule_points}
+            done = memo[key] = (result, self.unassessed[unassessed:], self.errors[errors:], points)
+            return result
+        result, unassessed, errors, points = done
+        self.unassessed += unassessed
+        self.errors += errors
+        self.rule_points.update(points)
+        return result
+
     def node(self, node: Node, level: str) -> NodeScore:
         children = [self.node(child, _CHILD_LEVEL[level]) for child in node.children()]
         result = NodeScore(node.id, node.title, level, node.max, ZERO, children=children)
@@ -239,6 +276,32 @@ class _Run:
             elif value:
                 hits.append(VetoHit(veto.id, veto.text, value, tuple(veto.blocks)))
         return hits
+
+
+def _rules_read(rubric: Rubric, category: Node) -> tuple[str, ...]:
+    """The rules whose inputs a category's score can depend on: its own, and those its gates cover."""
+    ids: list[str] = []
+
+    def walk(node: Node) -> None:
+        for rule in node.rules:
+            ids.append(rule.id)
+            ids.extend(getattr(rule, "covers", None) or ())
+        for child in node.children():
+            walk(child)
+
+    walk(category)
+    return tuple(dict.fromkeys(ids))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in that tells apart whatever could score or read differently (1, 1.0, True)."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_frozen(v) for v in value))
+    if value is MISSING:
+        return ("missing",)
+    return (type(value).__name__, repr(value))
 
 
 def _fraud_points(node: NodeScore) -> Decimal:

@@ -17,12 +17,13 @@ missing process steps are reported as blockers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from chuangxing.rubric.schema import RatingScheme, Rubric
 from chuangxing.scoring.engine import score
+from chuangxing.scoring.findings import Findings, parse_findings
 from chuangxing.scoring.kinds import AllOrNothing, RuleBase, Veto, ZeroIf
 from chuangxing.scoring.sheet import ScoreSheet
 
@@ -61,8 +62,9 @@ def what_would_it_take(rubric: Rubric, findings: Mapping[str, Any], *, scheme: s
     chosen = rubric.scheme(scheme) if scheme else (rubric.ratings[0] if rubric.ratings else None)
     if chosen is None:
         return None
-    base = dict(findings)
-    sheet = score(rubric, base)
+    base = parse_findings(rubric, findings) if not isinstance(findings, Findings) else findings
+    memo: dict = {}             # each trial changes one rule: the other categories are taken from the memo
+    sheet = score(rubric, base, memo=memo)
     rank = _rank(chosen, sheet)
     target = _target(chosen, rank)
     current = sheet.rating_of(chosen.id)
@@ -72,9 +74,9 @@ def what_would_it_take(rubric: Rubric, findings: Mapping[str, Any], *, scheme: s
     if target is None:
         return plan
     candidates = _candidates(rubric, sheet)
-    inputs = dict(base.get("inputs") or {})
+    inputs = dict(base.inputs)
     while candidates and _rank(chosen, sheet) <= rank:
-        best = _best(rubric, base, inputs, candidates, sheet.total)
+        best = _best(rubric, base, inputs, candidates, sheet.total, memo)
         if best is None:
             break
         group, new_inputs, new_sheet = best
@@ -143,11 +145,15 @@ def _candidates(rubric: Rubric, sheet: ScoreSheet) -> list[tuple[RuleBase, ...]]
     return singles + sorted(gated, key=lambda g: g[0].id)
 
 
-def _best(rubric: Rubric, base: Mapping[str, Any], inputs: dict[str, Any], candidates: list, total: Decimal):
+def _best(rubric: Rubric, base: Findings, inputs: dict[str, Any], candidates: list, total: Decimal, memo: dict):
+    """The candidate whose ideal inputs raise the total most (each trial shares ``base``'s facts and flags)."""
     best = None
     for group in candidates:
-        trial = {**inputs, **{rule.id: rule.ideal_input() for rule in group if rule.ideal_input() is not None}}
-        sheet = score(rubric, {**base, "inputs": trial})
+        ideal = {rule.id: rule.parse_input(value) for rule in group if (value := rule.ideal_input()) is not None}
+        trial = {**inputs, **ideal}
+        if trial == inputs:         # already the ideal input: the same findings score the same, no gain
+            continue
+        sheet = score(rubric, replace(base, inputs=trial), memo=memo)
         if sheet.total > total and (best is None or sheet.total > best[2].total):
             best = (group, trial, sheet)
     return best

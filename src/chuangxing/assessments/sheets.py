@@ -138,6 +138,11 @@ def review_view(assessment: Assessment, *, by) -> list[dict]:
     """One row per indicator (then one per 加分项/减分项, then the vetoes): self points and review
     points, the gap, the requirement's wording, each rule's input at both stages with the reviewer's
     reason, the facts used, the evidence and any fraud flag."""
+    return review_stages(assessment, by=by)[0]
+
+
+def review_stages(assessment: Assessment, *, by) -> tuple[list[dict], ScoreSheet, ScoreSheet]:
+    """``review_view``'s rows with the two sheets they were read from (self, review): a page needs both."""
     permissions.ensure_visible(by, assessment)
     rubric = rubric_of(assessment)
     mine, theirs = _Stage(rubric, assessment, Stage.SELF), _Stage(rubric, assessment, Stage.REVIEW)
@@ -190,7 +195,7 @@ def review_view(assessment: Assessment, *, by) -> list[dict]:
     if rubric.vetoes:
         rows.append({"category": None, "category_title": None, **row(
             "vetoes", "vetoes", "否决项", None, None, list(rubric.vetoes), Decimal(0), Decimal(0), [])})
-    return rows
+    return rows, mine.sheet, theirs.sheet
 
 
 # -- the gap across a cycle --------------------------------------------------------------------------

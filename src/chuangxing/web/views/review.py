@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from chuangxing.assessments import permissions, services
 from chuangxing.assessments.evidence import evidence_by_node
 from chuangxing.assessments.models import Assessment, State
-from chuangxing.assessments.sheets import review_view
+from chuangxing.assessments.sheets import review_stages
 from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import assessment_page as pages
@@ -70,11 +70,11 @@ class _View:
 
     def __init__(self, request, assessment: Assessment, stage: str):
         self.rubric = services.rubric_of(assessment)
-        rows = review_view(assessment, by=request.user)
+        rows, self.self_sheet, self.review_sheet = review_stages(assessment, by=request.user)
         review, earlier, self.by_node = pages.review_states(self.rubric, rows)
         if stage == "review":
             self.states, self.compare = review, earlier
-            self.sheet = services.sheet_of(assessment, stage="review")
+            self.sheet = self.review_sheet
         else:
             self.states, self.sheet = pages.inspection_states(assessment, self.rubric, review)
             self.compare = review
@@ -127,13 +127,11 @@ def _page(request, assessment: Assessment, stage: str, *, view: _View | None = N
                       evidence=evidence_by_node(assessment), facts=facts, form=form if view.editable else None,
                       version=assessment.version, people=pages.people(f["overridden_by"] for f in facts.values()),
                       compare_rows=view.by_node, compare_states=view.compare, fact_forms=view.editable)
-    self_sheet = services.sheet_of(assessment, stage="self")
     fraud_allowed = view.editable and view.rubric.fraud is not None
     context = {
         **base_context(request, assessment, stage=stage),
         "page": page, "form": form, "editable": view.editable, "error": error, "conflict": conflict,
-        "sheet": view.sheet, "self_sheet": self_sheet, "stage_label": LABELS[stage],
-        "review_sheet": services.sheet_of(assessment, stage="review") if stage == "inspection" else view.sheet,
+        "sheet": view.sheet, "self_sheet": view.self_sheet, "stage_label": LABELS[stage], "review_sheet": view.review_sheet,
         "fraud_flags": assessment.fraud_flags, "audit": audit_trail(assessment),
         "fraud_allowed": fraud_allowed,
         "tree": render_tree(request, page, assessment=assessment, editable=view.editable, fraud_allowed=fraud_allowed,

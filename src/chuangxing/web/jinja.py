@@ -1,10 +1,11 @@
 """The Jinja2 environment of the templates that repeat per rule (``web/jinja2/``).
 
 The self-assessment, review and inspection pages draw the rubric's whole tree: about a hundred rules,
-each with its wording, input, points and facts. In Django's template language that was ~3,000
-variable lookups and ~26 ms of a 44 ms page; Jinja2 compiles the same template to Python. The
-pages themselves (layout, navigation, messages, side forms) stay Django templates and take the tree
-as one safe string (``render_tree``). The filters are the Django templates' own functions.
+each with its wording, input, points and facts, and a hidden form per indicator and per fact. In
+Django's template language that was ~3,000 variable lookups and ~26 ms of a 44 ms page (and ~5 ms
+for the fifty hidden forms' CSRF tags); Jinja2 compiles the same templates to Python. The pages
+themselves (layout, navigation, messages, the score panel) stay Django templates and take these
+parts as safe strings (``render_parts``). The filters are the Django templates' own functions.
 """
 
 from __future__ import annotations
@@ -37,13 +38,16 @@ def date(value, format_string: str) -> str:
     return dateformat.format(template_localtime(value), format_string) if value else ""
 
 
-def render_tree(request, page, *, assessment, editable: bool, fraud_allowed: bool = False, stage_label: str = "") -> str:
-    """The rubric tree of an assessment page (``assessments/tree.html``), safe to put in a Django template.
-
-    ``page``: the ``assessment_page.Page`` of the stage; ``stage_label``: 审核 or 抽验 before 得分 (none on 自评).
+def render_parts(request, page, *, assessment, editable: bool, fraud_allowed: bool = False, stage_label: str = "") -> dict:
+    """The parts of an assessment page drawn per rule and per indicator, as safe strings for a Django template:
+    ``tree`` (``assessments/tree.html``, inside the findings form) and ``side_forms`` (the forms its inputs
+    name, after it). ``page``: the ``assessment_page.Page`` of the stage; ``stage_label``: 审核 or 抽验 before
+    得分 (none on 自评).
     """
     from django.template.loader import render_to_string
 
     context = {"page": page, "stage": page.stage, "stage_label": stage_label, "assessment": assessment,
-               "editable": editable, "fraud_allowed": fraud_allowed}
-    return mark_safe(render_to_string("assessments/tree.html", context, request=request, using="jinja2"))
+               "editable": editable, "fraud_allowed": fraud_allowed, "version": assessment.version,
+               "fraud_flags": assessment.fraud_flags}
+    return {part: mark_safe(render_to_string(f"assessments/{name}.html", context, request=request, using="jinja2"))
+            for part, name in (("tree", "tree"), ("side_forms", "side_forms"))}

@@ -28,7 +28,7 @@ from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowEr
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import assessment_page as pages
 from chuangxing.web.findings_form import FindingsForm
-from chuangxing.web.jinja import render_tree
+from chuangxing.web.jinja import render_parts
 from chuangxing.web.lookups import assessment_for
 from chuangxing.web.views.assessment_actions import (
     STAGE_ROLES,
@@ -134,7 +134,7 @@ def _page(request, assessment: Assessment, stage: str, *, view: _View | None = N
         "sheet": view.sheet, "self_sheet": view.self_sheet, "stage_label": LABELS[stage], "review_sheet": view.review_sheet,
         "fraud_flags": assessment.fraud_flags, "audit": audit_trail(assessment),
         "fraud_allowed": fraud_allowed,
-        "tree": render_tree(request, page, assessment=assessment, editable=view.editable, fraud_allowed=fraud_allowed,
-                            stage_label=LABELS[stage]),
+        **render_parts(request, page, assessment=assessment, editable=view.editable, fraud_allowed=fraud_allowed,
+                      stage_label=LABELS[stage]),
     }
     return render(request, "assessments/review.html", context, status=status)

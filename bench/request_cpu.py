@@ -15,7 +15,8 @@ reviewers. Per request type: the median and best process CPU (``time.thread_time
 - ``live_score``: POST the form with one rule changed to ``…/self/preview/`` (as ``live_score.js`` does);
 - ``save``: POST the form with one rule changed (then the same rule back, so every save changes something);
 - ``my_work``: GET 我的工作 as the secretary;
-- ``review_page``: GET the review page of a submitted assessment as a reviewer of its committee.
+- ``review_page``: GET the review page of a submitted assessment as a reviewer of its committee;
+- ``reviewing_page``: the same page once the reviewer has started the review (开始审核): every rule an input.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import load_city  # noqa: E402  (the prepared databases and their accounts)
 
-KINDS = ("self_page", "live_score", "save", "my_work", "review_page")
+KINDS = ("self_page", "live_score", "save", "my_work", "review_page", "reviewing_page")
 
 
 def parse_args() -> argparse.Namespace:
@@ -138,12 +139,21 @@ def requests(args: argparse.Namespace, accounts: dict):
     queued = Assessment.objects.filter(state=State.SUBMITTED, branch__parent__parent_id=reviewer["committee"]) \
         .values_list("pk", flat=True).first() or Assessment.objects.filter(
         state=State.SUBMITTED, branch__parent_id=reviewer["committee"]).values_list("pk", flat=True).first()
+    from django.contrib.auth import get_user_model
+
+    from chuangxing.assessments import services
+
+    reviewing = Assessment.objects.filter(state=State.SUBMITTED, branch__parent__parent_id=reviewer["committee"]) \
+        .exclude(pk=queued).values_list("pk", flat=True).first() or queued
+    services.transition(assessment=Assessment.objects.get(pk=reviewing), action="start_review",
+                        by=get_user_model().objects.get(username=reviewer["username"]))
     return {
         "self_page": (lambda: None, lambda _: sec.get(page_url), 200),
         "live_score": (filled, lambda data: sec.post(preview_url, data), 200),
         "save": (filled, lambda data: sec.post(page_url, data), 302),
         "my_work": (lambda: None, lambda _: sec.get("/work/"), 200),
         "review_page": (lambda: None, lambda _: rev.get(f"/assessments/{queued}/review/"), 200),
+        "reviewing_page": (lambda: None, lambda _: rev.get(f"/assessments/{reviewing}/review/"), 200),
         "assessment": pk,
     }
 

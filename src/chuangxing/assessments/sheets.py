@@ -130,6 +130,7 @@ def prefill(assessment: Assessment, *, by, what_if: bool = True) -> dict:
         "rules": rules, "facts": facts, "unassessed": list(stage.sheet.unassessed),
         "sheet": stage.sheet.to_dict(), "evidence": evidence_by_node(assessment),
         "what_would_it_take": plan.to_dict() if plan else None,
+        "findings": stage.data,         # what the engine scored (``services.findings_data``): the live score starts there
     }
 
 

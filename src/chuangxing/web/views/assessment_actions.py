@@ -165,11 +165,11 @@ def preview(request, assessment: int, stage: str) -> JsonResponse:
         except NotAllowed as refusal:
             raise PermissionDenied(refusal.message_zh) from None
     rubric = services.rubric_of(found)
-    states = _states(request, found, stage)
+    states, scored = _states(request, found, stage)
     rules = pages.editable_rules(rubric, states, stage=stage)
     form = FindingsForm(request.POST, rules=rules, stage=stage, preview=True)
     form.is_valid()
-    data = _trial(found, stage, form.changes())
+    data = _trial(found, stage, form.changes(), scored)
     errors = form.rule_errors()
     try:
         sheet = score(rubric, data)
@@ -184,21 +184,25 @@ def preview(request, assessment: int, stage: str) -> JsonResponse:
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-def _states(request, assessment: Assessment, stage: str) -> dict[str, dict]:
+def _states(request, assessment: Assessment, stage: str) -> tuple[dict[str, dict], dict | None]:
+    """The stage's rules by id, and the findings they were scored from when at hand (the self-assessment's)."""
     from chuangxing.assessments.sheets import prefill, review_view
 
     rubric = services.rubric_of(assessment)
     if stage == "self":
-        return pages.self_states(prefill(assessment, by=request.user, what_if=False))
+        data = prefill(assessment, by=request.user, what_if=False)
+        return pages.self_states(data), data["findings"]
     review, _, _ = pages.review_states(rubric, review_view(assessment, by=request.user))
     if stage == "review":
-        return review
-    return pages.inspection_states(assessment, rubric, review)[0]
+        return review, None
+    return pages.inspection_states(assessment, rubric, review)[0], None
 
 
-def _trial(assessment: Assessment, stage: str, changes: dict[str, dict]) -> dict:
-    """``findings_data`` at ``stage`` with the typed changes applied: a cleared finding falls back to the earlier stage."""
-    data = services.findings_data(assessment, stage=stage)
+def _trial(assessment: Assessment, stage: str, changes: dict[str, dict], scored: dict | None = None) -> dict:
+    """``findings_data`` at ``stage`` (``scored`` when already read) with the typed changes applied: a cleared
+    finding falls back to the earlier stage."""
+    data = {**scored, "inputs": dict(scored["inputs"])} if scored is not None else \
+        services.findings_data(assessment, stage=stage)
     earlier = services.findings_data(assessment, stage=EARLIER[stage])["inputs"] if stage in EARLIER else {}
     for rule_id, change in changes.items():
         if change["value"] is not None:

@@ -3,8 +3,11 @@
 ::
 
     CHUANGXING_ENV=production CHUANGXING_SECRET_KEY=… CHUANGXING_ALLOWED_HOSTS=dj.example.cn \\
-    DATABASE_URL=postgres://… chuangxing serve --host 0.0.0.0 --port 8000 --threads 8
+    DATABASE_URL=postgres://… chuangxing serve --host 0.0.0.0 --port 8000 --threads 2
 
+One process uses one core at most (Python's GIL), whatever ``--threads`` says: a deployment runs two
+processes per core with two threads each, behind nginx (docs/deploy.md §4; the default of 8 threads
+suits a single process that mostly waits, as the demo).
 Before serving it collects the static files (production: hashed, compressed copies under
 ``CHUANGXING_DATA_DIR/static``) and, with ``--migrate``, applies the migrations; it refuses to start
 while migrations are pending (several servers behind a load balancer: migrate once, from one of them).

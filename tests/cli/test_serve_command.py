@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -15,7 +16,7 @@ import urllib.request
 import pytest
 
 from chuangxing.cli.main import main
-from chuangxing.cli.serve import waitress_options
+from chuangxing.cli.serve import GC_THRESHOLD, waitress_options
 
 KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
 
@@ -82,6 +83,29 @@ def test_serve_refuses_pending_migrations(tmp_path, monkeypatch, capsys):
     assert main(["serve", "--port", "8999"]) == 1
     assert "迁移未执行" in capsys.readouterr().err
     assert main(["serve", "--threads", "0"]) == 2
+
+
+def test_serving_sets_the_collectors_thresholds(monkeypatch, capsys):
+    """The server collects garbage rarely (CHUANGXING_GC_THRESHOLD; "python" keeps Python's own); a bad value is refused."""
+    monkeypatch.setattr("chuangxing.cli.serve.prepare", lambda **_: None)
+    served = []
+    monkeypatch.setattr("waitress.serve", lambda *a, **k: served.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    try:
+        monkeypatch.delenv("CHUANGXING_GC_THRESHOLD", raising=False)
+        assert main(["serve", "--port", "8999", "--no-collectstatic"]) == 0
+        monkeypatch.setenv("CHUANGXING_GC_THRESHOLD", "2000，20,30")
+        gc.set_threshold(*before)
+        assert main(["serve", "--port", "8999", "--no-collectstatic"]) == 0
+        monkeypatch.setenv("CHUANGXING_GC_THRESHOLD", "python")
+        gc.set_threshold(*before)
+        assert main(["serve", "--port", "8999", "--no-collectstatic"]) == 0
+        monkeypatch.setenv("CHUANGXING_GC_THRESHOLD", "many")
+        assert main(["serve", "--port", "8999", "--no-collectstatic"]) == 2
+    finally:
+        gc.set_threshold(*before)
+    assert served == [GC_THRESHOLD, (2000, 20, 30), before]
+    assert "CHUANGXING_GC_THRESHOLD 应为三个正整数" in capsys.readouterr().err
 
 
 def test_a_trusted_proxy_passes_on_the_client_address_and_scheme():

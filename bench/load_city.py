@@ -38,8 +38,8 @@ spawned at ``--spawn-rate`` (10/s), statistics reset after ``--warmup`` s (60) a
 
 Reported per request type and overall (locust's stats CSV, kept as ``var/bench/load-city.<db>_stats.csv``):
 requests, failures, throughput, p50/p95/p99; the CPU used over the measured window by the server process,
-by the PostgreSQL backends of its connections and by locust (all on the same 2 cores), and the load
-average. Text table, then one JSON line (the last line). Target (issue 5): no errors; p95 under 200 ms
+by the PostgreSQL backends of its connections and by locust (all on the same 2 cores), the load
+average, and the server processes' peak memory. Text table, then one JSON line (the last line). Target (issue 5): no errors; p95 under 200 ms
 for page views and saves on PostgreSQL with 2 cores.
 """
 
@@ -521,6 +521,15 @@ class CpuWatch:
         return used
 
 
+def peak_rss_mb(pid: int) -> int | None:
+    """A process's peak resident memory (VmHWM) in MB; None when it is gone."""
+    try:
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+    return round(int(line.split()[1]) / 1024)
+
+
 def machine_busy() -> float:
     """Busy CPU seconds of the whole machine since boot (all cores: /proc/stat less idle and iowait)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -547,6 +556,7 @@ def measure(args: argparse.Namespace, db: str, threads: int, extra: list[str],
             watch.sample()
         seconds = time.monotonic() - window
         cpu = watch.used()
+        peak_rss = [peak_rss_mb(server.pid) for server, _ in servers]
         locust.wait(timeout=args.duration + 120)
     stats = read_stats(Path(f"{prefix}_stats.csv"))
     failures = read_failures(Path(f"{prefix}_failures.csv"))
@@ -554,6 +564,7 @@ def measure(args: argparse.Namespace, db: str, threads: int, extra: list[str],
             "measured_seconds": round(seconds), "requests": stats, "failures": failures,
             "cpu_seconds": {k: round(v, 1) if v is not None else None for k, v in cpu.items()},
             "cores_used": {k: round(v / seconds, 2) if v is not None else None for k, v in cpu.items()},
+            "server_peak_rss_mb": peak_rss,
             "load_average": {"mean": round(sum(loads) / len(loads), 2) if loads else None,
                              "max": round(max(loads), 2) if loads else None}}
 
@@ -641,6 +652,7 @@ def report(results: list[dict[str, Any]]) -> None:
               + (f"PostgreSQL backends {cores['postgres']}, " if cores["postgres"] is not None else "")
               + f"locust {cores['locust']}, whole machine {cores['machine']}; "
               f"load average mean {result['load_average']['mean']}, max {result['load_average']['max']}")
+        print(f"server processes' peak memory (MB): {result['server_peak_rss_mb']}")
         for failure in result["failures"]:
             print(f"  failure: {failure['count']} × {failure['name']}: {failure['error']}")
 

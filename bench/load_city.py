@@ -1,9 +1,9 @@
 """Deadline day on a 30,000-branch city: 100 people at once against the production server (not a test).
 
-    python bench/load_city.py                          # 30,000 branches, SQLite then PostgreSQL, 100 users
+    python bench/load_city.py                          # 30,000 branches, SQLite then PostgreSQL, 100 users, 4 x 2
     python bench/load_city.py --branches 300 --warmup 20 --duration 60     # a quick look on a small city
-    python bench/load_city.py --only postgres --threads 4,8,16              # the server's thread count compared
-    python bench/load_city.py --servers 2 --threads 4  # two server processes on the database, as behind nginx
+    python bench/load_city.py --only postgres --servers 1 --threads 2,8     # one process's thread count compared
+    python bench/load_city.py --servers 2 --threads 4  # two server processes of four threads on the database
     python bench/load_city.py --prepare-only           # prepare (or check) the cached databases and stop
     python bench/load_city.py --w-fill 8 --think-max 5 # anything the driver does not know goes to the locustfile
 
@@ -37,10 +37,10 @@ spawned at ``--spawn-rate`` (10/s), statistics reset after ``--warmup`` s (60) a
 ``--duration`` s (300). The sign-in throttle needs no change: it counts failed sign-ins only.
 
 Reported per request type and overall (locust's stats CSV, kept as ``var/bench/load-city.<db>_stats.csv``):
-requests, failures, throughput, p50/p95/p99; the CPU used over the measured window by the server process,
-by the PostgreSQL backends of its connections and by locust (all on the same 2 cores), the load
-average, and the server processes' peak memory. Text table, then one JSON line (the last line). Target (issue 5): no errors; p95 under 200 ms
-for page views and saves on PostgreSQL with 2 cores.
+requests, failures, throughput, p50/p95/p99; the CPU used over the measured window by the server processes,
+by the PostgreSQL backends of their connections and by locust (all on the same 2 cores), the load average,
+and the server processes' peak memory. Text table, then one JSON line (the last line). Target (issue 5):
+no errors; p95 under 200 ms for page views and saves on PostgreSQL with 2 cores.
 """
 
 from __future__ import annotations
@@ -621,8 +621,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--warmup", type=int, default=60)
     parser.add_argument("--duration", type=int, default=300)
-    parser.add_argument("--threads", default="8", help="the server's threads; several (4,8) run one after another")
-    parser.add_argument("--servers", type=int, default=1,
+    parser.add_argument("--threads", default="2", help="each server's threads; several (2,4) run one after another")
+    parser.add_argument("--servers", type=int, default=4,    # docs/deploy.md: two processes per core, two threads
                         help="server processes on the one database, each user on one of them (as nginx spreads them)")
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)

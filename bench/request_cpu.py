@@ -2,7 +2,7 @@
 
     python bench/request_cpu.py                       # load_city.py's 30,000-branch PostgreSQL database
     python bench/request_cpu.py --branches 300 --db sqlite --repeat 20
-    python bench/request_cpu.py --profile self_page   # cProfile of one request type, the top 40 by own time
+    python bench/request_cpu.py --profile self_page   # cProfile of one request type: the top 40 by own and by total time
 
 The load test (``load_city.py``) says how long people wait; this says where the server's time goes, one request
 at a time, with nothing else running: the database ``load_city.py --prepare-only`` made (copied, never written

@@ -57,7 +57,7 @@ class Plan:
                 "total_after": self.total_after, "blockers": self.blockers}
 
 
-def what_would_it_take(rubric: Rubric, findings: Mapping[str, Any], *, scheme: str | None = None) -> Plan | None:
+def what_would_it_take(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, scheme: str | None = None) -> Plan | None:
     """The plan to reach the next level of ``scheme`` (default: the rubric's main rating)."""
     chosen = rubric.scheme(scheme) if scheme else (rubric.ratings[0] if rubric.ratings else None)
     if chosen is None:

@@ -94,7 +94,7 @@ def set_process_flag(assessment: Assessment, flag: str, value: bool, *, by, vers
     old = assessment.process.get(flag)
     assessment.process = {**assessment.process, flag: value}
     Assessment.objects.filter(pk=assessment.pk).update(process=assessment.process)
-    Cycle.data_changed(assessment.cycle_id)
+    services.cycle_changed(assessment.cycle_id)
     assessment.refresh_from_db(fields=["version", "process"])
     services.audit(by=by, action=action, assessment=assessment, target=f"process:{flag}", old=old, new=value,
                    reason=reason)

@@ -45,7 +45,7 @@ from chuangxing.assessments.models import (
     Role,
     State,
 )
-from chuangxing.assessments.services import _require_role, audit, service
+from chuangxing.assessments.services import _require_role, audit, cycle_changed, service
 from chuangxing.assessments.workflow import Refused, move_for
 from chuangxing.scoring.points import fmt
 
@@ -80,7 +80,7 @@ def announce(*, cycle: Cycle, title: str, starts_on: date, ends_on: date, by, bo
                                                                      updated_at=now or timezone.now())
     if moved != len(ids):
         raise Refused("conflict", "公示期间有考评的状态被他人改变，请重新公示", "assessments changed while announcing")
-    Cycle.data_changed(cycle.pk)
+    cycle_changed(cycle.pk)
     _audit_moves(by, ids, action="announce", new=move.target, reason=f"公示：{title}")
     audit(by=by, action="announce_notice", target=f"notice:{notice.pk}",
           new={"cycle": cycle.pk, "assessments": len(ids), "starts_on": str(starts_on), "ends_on": str(ends_on)})
@@ -144,7 +144,7 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
                                                                    updated_at=now or timezone.now())
     if moved != len(scored):
         raise Refused("conflict", "评定期间有考评的状态被他人改变，请重新评定", "assessments changed while finalizing")
-    Cycle.data_changed(cycle.pk)
+    cycle_changed(cycle.pk)
     _audit_moves(by, [(pk, State.ANNOUNCED) for pk in scored], action="finalize", new=move.target,
                  reasons={pk: _summary(s) for pk, s in scored.items()})
     summary = {"finalized": len(scored), "ratings": _distribution(scored), "closed": _close_if_rated(cycle)}

@@ -54,7 +54,7 @@ from django.utils import timezone
 from chuangxing.assessments import permissions
 from chuangxing.assessments.bulk import insert_rows, rubric_of_snapshot, score_assessments
 from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, Role, SampleDraw, State
-from chuangxing.assessments.services import audit, service
+from chuangxing.assessments.services import audit, cycle_changed, service
 from chuangxing.assessments.workflow import EditConflict, WorkflowError, move_for
 from chuangxing.orgs.models import Organization, OrgKind
 from chuangxing.rubric.schema import Rubric
@@ -213,7 +213,7 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
             state=move.target, sampled=True, version=F("version") + 1, updated_at=now or timezone.now())
     if moved != len(sample):
         raise EditConflict("抽样期间有考评的状态被他人改变，抽样未生效，请重新抽取", "assessments changed during the draw")
-    Cycle.data_changed(cycle.pk)
+    cycle_changed(cycle.pk)
     insert_rows(AuditEntry, ("at", "actor", "action", "assessment", "target", "old", "new", "reason", "denied"),
                 ((now or timezone.now(), by.pk if _person(by) else None, "sample", pk, "state", State.REVIEWED.value,
                   move.target.value, f"抽验样本（第 {draw.pk} 次抽取）", False) for pk in sample))

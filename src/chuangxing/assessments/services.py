@@ -73,7 +73,7 @@ def service(func: Callable) -> Callable:
     A refusal inside the transaction (``permissions.require``) writes its audit entry, then the
     error rolls the transaction back, entry included; this writes it again outside.
 
-    The cycles whose data the service changed (:func:`_cycle_changed`) are counted
+    The cycles whose data the service changed (:func:`cycle_changed`) are counted
     (:meth:`Cycle.data_changed`) as the transaction's last writes: every writer of a cycle updates
     its row, which stays locked until the commit, so counting first made every save of the city wait
     for the others' whole transactions (findings, audit, scoring the new total).
@@ -110,8 +110,9 @@ def service(func: Callable) -> Callable:
     return run
 
 
-def _cycle_changed(cycle_id: int) -> None:
-    """Count a change of the cycle's data: at the end of the running service, or now outside one."""
+def cycle_changed(cycle_id: int) -> None:
+    """Count a change of the cycle's data (``Cycle.data_changed``): at the end of the running service, or now
+    outside one. Every service calls this, never ``Cycle.data_changed`` itself."""
     changed = _CHANGED.get()
     if changed is None:
         Cycle.data_changed(cycle_id)
@@ -271,7 +272,7 @@ def refresh_facts(*, cycle: Cycle, branches: Any = None) -> set[int]:
     FactValue.objects.bulk_update(changed, ["computed"], batch_size=5000)
     moved = {fv.assessment_id for fv in new} | {fv.assessment_id for fv in changed}
     if moved:
-        Cycle.data_changed(cycle.pk)
+        cycle_changed(cycle.pk)
     totals = Assessment.objects.filter(pk__in=moved, self_total__isnull=False).select_related("cycle", "branch", "snapshot")
     for assessment in totals:
         _store_total(assessment, Stage.SELF)
@@ -416,7 +417,7 @@ def _bump_version(assessment: Assessment, version: int) -> None:
     if not updated:
         raise EditConflict("其他人已在您打开之后保存了这份考评，请刷新后再修改（您的修改未保存）",
                            f"assessment {assessment.pk} changed since version {version}")
-    _cycle_changed(assessment.cycle_id)
+    cycle_changed(assessment.cycle_id)
 
 
 def _store_total(assessment: Assessment, stage: str) -> None:
@@ -469,7 +470,7 @@ def transition(*, assessment: Assessment, action: str, by, reason: str = "", ver
     if not current.update(version=F("version") + 1, state=move.target, updated_at=timezone.now(), **fields):
         raise EditConflict(f"这份考评已被他人改动（不再是“{State(old).label}”或已保存过），请刷新后再操作",
                            f"assessment {assessment.pk} moved or changed since it was read")
-    _cycle_changed(assessment.cycle_id)
+    cycle_changed(assessment.cycle_id)
     assessment.version = Assessment.objects.values_list("version", flat=True).get(pk=assessment.pk)
     assessment.state = move.target
     for name, value in fields.items():

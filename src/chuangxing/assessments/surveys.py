@@ -54,7 +54,6 @@ from chuangxing.assessments import permissions
 from chuangxing.assessments.models import (
     Answer,
     Assessment,
-    Cycle,
     FactValue,
     Stage,
     State,
@@ -63,7 +62,7 @@ from chuangxing.assessments.models import (
     SurveyKind,
     SurveyToken,
 )
-from chuangxing.assessments.services import _require_role, _store_total, audit, service, to_stored
+from chuangxing.assessments.services import _require_role, _store_total, audit, cycle_changed, service, to_stored
 from chuangxing.assessments.workflow import Refused
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"     # no 0/O, 1/I/L: read from paper, typed on a phone
@@ -283,7 +282,7 @@ def apply_results(*, survey: Survey, by, now: datetime | None = None) -> FactVal
     fact.computed = to_stored(found.satisfaction_rate)
     fact.save(update_fields=["computed"])
     Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
-    Cycle.data_changed(assessment.cycle_id)
+    cycle_changed(assessment.cycle_id)
     note = "（该事实已由人工修改，评分仍以修改值为准）" if fact.override is not None else ""
     audit(by=by, action="survey_results", assessment=assessment, target=f"fact:{found.fact}", old=old,
           new=fact.computed, reason=f"{SurveyKind(survey.kind).label}：{found.answered} 份答卷，{found.counts_zh()}{note}")

@@ -65,12 +65,8 @@ def copy_database(args: argparse.Namespace) -> str:
 
 
 def setup(url: str) -> None:
-    os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "chuangxing.settings",
-                       "CHUANGXING_CACHE": "database", "CHUANGXING_DEBUG": "0",
-                       "CHUANGXING_ALLOWED_HOSTS": "testserver"})
-    import django
-
-    django.setup()
+    os.environ["CHUANGXING_ALLOWED_HOSTS"] = "testserver"      # the test client's host
+    load_city._django(url)
     from django.core.management import call_command
 
     call_command("createcachetable", verbosity=0)
@@ -112,7 +108,8 @@ def form_of(html: bytes, form_id: str) -> dict[str, list[str]]:
     return data
 
 
-def requests(args: argparse.Namespace, accounts: dict):
+def requests(args: argparse.Namespace, accounts: dict) -> tuple[dict, int]:
+    """Each request type's (prepare, send, expected status), and the secretary's assessment."""
     from chuangxing.assessments.models import Assessment, State
 
     secretary = next(s for s in accounts["secretaries"]
@@ -154,8 +151,7 @@ def requests(args: argparse.Namespace, accounts: dict):
         "my_work": (lambda: None, lambda _: sec.get("/work/"), 200),
         "review_page": (lambda: None, lambda _: rev.get(f"/assessments/{queued}/review/"), 200),
         "reviewing_page": (lambda: None, lambda _: rev.get(f"/assessments/{reviewing}/review/"), 200),
-        "assessment": pk,
-    }
+    }, pk
 
 
 def main() -> int:
@@ -168,7 +164,7 @@ def main() -> int:
         from django.db import connection, reset_queries
         from django.test.utils import CaptureQueriesContext
 
-        table = requests(args, accounts)
+        table, assessment = requests(args, accounts)
         kinds = [args.profile] if args.profile else args.only.split(",")
         results = {}
         for kind in kinds:
@@ -195,7 +191,7 @@ def main() -> int:
             if kind == "save":          # each save changed one finding: its audit entry says it was written
                 from chuangxing.assessments.models import AuditEntry
 
-                written = AuditEntry.objects.filter(assessment=table["assessment"], action="finding_self").count()
+                written = AuditEntry.objects.filter(assessment=assessment, action="finding_self").count()
                 if written < args.repeat + 2:
                     raise SystemExit(f"save: {written} findings written by {args.repeat + 2} saves")
             if profiler:

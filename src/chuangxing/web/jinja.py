@@ -49,5 +49,5 @@ def render_parts(request, page, *, assessment, editable: bool, fraud_allowed: bo
     context = {"page": page, "stage": page.stage, "stage_label": stage_label, "assessment": assessment,
                "editable": editable, "fraud_allowed": fraud_allowed, "version": assessment.version,
                "fraud_flags": assessment.fraud_flags}
-    return {part: mark_safe(render_to_string(f"assessments/{name}.html", context, request=request, using="jinja2"))
-            for part, name in (("tree", "tree"), ("side_forms", "side_forms"))}
+    return {part: mark_safe(render_to_string(f"assessments/{part}.html", context, request=request, using="jinja2"))
+            for part in ("tree", "side_forms")}

@@ -127,14 +127,12 @@ def _page(request, assessment: Assessment, stage: str, *, view: _View | None = N
                       evidence=evidence_by_node(assessment), facts=facts, form=form if view.editable else None,
                       version=assessment.version, people=pages.people(f["overridden_by"] for f in facts.values()),
                       compare_rows=view.by_node, compare_states=view.compare, fact_forms=view.editable)
-    fraud_allowed = view.editable and view.rubric.fraud is not None
     context = {
         **base_context(request, assessment, stage=stage),
-        "page": page, "form": form, "editable": view.editable, "error": error, "conflict": conflict,
+        "form": form, "editable": view.editable, "error": error, "conflict": conflict,
         "sheet": view.sheet, "self_sheet": view.self_sheet, "stage_label": LABELS[stage], "review_sheet": view.review_sheet,
-        "fraud_flags": assessment.fraud_flags, "audit": audit_trail(assessment),
-        "fraud_allowed": fraud_allowed,
-        **render_parts(request, page, assessment=assessment, editable=view.editable, fraud_allowed=fraud_allowed,
-                      stage_label=LABELS[stage]),
+        "audit": audit_trail(assessment),
+        **render_parts(request, page, assessment=assessment, editable=view.editable,
+                       fraud_allowed=view.editable and view.rubric.fraud is not None, stage_label=LABELS[stage]),
     }
     return render(request, "assessments/review.html", context, status=status)

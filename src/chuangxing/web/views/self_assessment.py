@@ -107,7 +107,7 @@ def _page(request, assessment: Assessment, *, form: FindingsForm | None = None, 
                       people=pages.people(f["overridden_by"] for f in facts.values()), fact_forms=data["editable"])
     context = {
         **base_context(request, assessment, stage="self"),
-        "page": page, **render_parts(request, page, assessment=assessment, editable=data["editable"]),
+        **render_parts(request, page, assessment=assessment, editable=data["editable"]),
         "form": form, "data": data, "sheet": data["sheet"], "plan": data["what_would_it_take"],
         "editable": data["editable"], "error": error, "conflict": conflict,
         "report_form": ReportForm(initial={"text": data["report"], "passed_on": data["report_passed_on"],

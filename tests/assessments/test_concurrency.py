@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from chuangxing.assessments.models import Assessment, AuditEntry, Finding, Role, Stage, State
-from chuangxing.assessments.services import save_findings, transition
+from chuangxing.assessments.services import save_findings, sheet_of, transition
 from chuangxing.assessments.workflow import EditConflict
 
 from .conftest import World, make_user
@@ -113,3 +113,20 @@ def test_a_save_counts_its_change_of_the_cycle_as_its_last_write(world):
     assert 'UPDATE "assessments_cycle"' in writes[-1] and "data_version" in writes[-1]
     assert sum('UPDATE "assessments_cycle"' in sql for sql in writes) == 1
     assert Cycle.objects.values_list("data_version", flat=True).get(pk=a.cycle_id) == before + 1
+
+
+@pytest.mark.django_db
+def test_a_copy_older_than_the_version_it_edits_is_read_again(world):
+    """An API client that read the assessment after the review started edits that version, through a copy the
+    server loaded before (still 已提交): the save checks the state in the database, and returns its copy."""
+    submitted = world.submitted(world.a1)
+    old_copy = Assessment.objects.get(pk=submitted.pk)
+    started = transition(assessment=Assessment.objects.get(pk=submitted.pk), action="start_review", by=world.reviewer_a)
+    saved = save_findings(assessment=old_copy, stage=Stage.REVIEW,
+                          values={"zj-org-2-a": {"value": True, "reason": "隶属不顺"}}, version=started.version,
+                          by=world.reviewer_a)
+    stored = Assessment.objects.get(pk=submitted.pk)
+    assert (saved.state, saved.version) == (stored.state, stored.version) == (State.UNDER_REVIEW, started.version + 1)
+    assert saved.reviewed_total == stored.reviewed_total == sheet_of(stored, stage=Stage.REVIEW).total
+    assert list(Finding.objects.filter(assessment=stored, stage=Stage.REVIEW).values_list("rule_id", flat=True)) == [
+        "zj-org-2-a"]

@@ -19,7 +19,7 @@ from chuangxing.assessments.services import (
     transition,
     withdraw_fraud,
 )
-from chuangxing.assessments.sheets import gap_report, prefill, review_view
+from chuangxing.assessments.sheets import gap_report, prefill, review_view, self_rules
 from chuangxing.assessments.workflow import IllegalTransition, NotAllowed
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.scoring.trace import FRAUD_DOUBLE
@@ -55,6 +55,10 @@ def test_prefill_lists_every_rule_with_where_its_input_comes_from(world):
     assert lighter["what_would_it_take"] is None
     assert {k: v for k, v in lighter.items() if k != "what_would_it_take"} == \
         {k: v for k, v in form.items() if k != "what_would_it_take"}
+    unscored = self_rules(a, by=world.secretary_a1)         # a save and the live score: not scored
+    assert unscored["rules"] == [{k: v for k, v in r.items() if k not in ("points", "veto")} for r in form["rules"]]
+    assert {k: unscored[k] for k in ("editable", "version", "facts", "findings")} == \
+        {k: form[k] for k in ("editable", "version", "facts", "findings")}
 
     a = save_findings(assessment=a, stage=Stage.SELF, values={"zj-org-1-a": {"value": 0, "reason": "两人已转入"}},
                       version=a.version, by=world.secretary_a1)
@@ -116,6 +120,37 @@ def test_review_side_by_side_with_the_reason_and_the_gap(world, media):
         review_view(a, by=world.reviewer_b)
     audit = AuditEntry.objects.get(action="finding_review", target="finding:zj-org-1-c@review")
     assert (audit.old, audit.new, audit.actor, audit.reason) == (False, True, world.reviewer_a, "后勤科未覆盖")
+
+
+def test_a_save_stores_the_total_of_what_it_wrote_or_nothing(world):
+    a = world.under_review(world.a1)
+    claimed = sheet_of(a, stage="self").node("zj-org-1").score
+    with pytest.raises(FindingsInvalid) as refused:
+        save_findings(assessment=a, stage=Stage.REVIEW, values={
+            "zj-org-1-c": {"value": True, "reason": "后勤科未覆盖"},
+            "zj-org-2-a": {"value": "不是", "reason": "隶属不顺"}}, version=a.version, by=world.reviewer_a)
+    assert [e.rule for e in refused.value.errors] == ["zj-org-2-a"]
+    stored = Assessment.objects.get(pk=a.pk)
+    assert stored.version == a.version and not stored.findings.filter(stage=Stage.REVIEW).exists()
+    assert not AuditEntry.objects.filter(action="finding_review").exists()
+
+    a = save_findings(assessment=a, stage=Stage.REVIEW, values={"zj-org-1-c": {"value": True, "reason": "后勤科未覆盖"},
+                                                                "zj-org-2-a": {"value": True, "reason": "隶属不顺"}},
+                      version=a.version, by=world.reviewer_a)
+    assert a.reviewed_total == Assessment.objects.get(pk=a.pk).reviewed_total == sheet_of(a, stage="review").total
+    assert sheet_of(a, stage="review").node("zj-org-1").score == claimed - 1
+    a = save_findings(assessment=a, stage=Stage.REVIEW, values={"zj-org-1-c": {"value": None, "reason": "复核后撤销"},
+                                                                "zj-org-2-a": {"value": False, "reason": "已理顺"}},
+                      version=a.version, by=world.reviewer_a)
+    after = sheet_of(a, stage="review")
+    assert a.reviewed_total == Assessment.objects.get(pk=a.pk).reviewed_total == after.total
+    assert after.node("zj-org-1").score == claimed        # the self-assessment's input is in force again
+    assert list(a.findings.filter(stage=Stage.REVIEW).values_list("rule_id", "value", "reason")) == [
+        ("zj-org-2-a", False, "已理顺")]
+    trail = AuditEntry.objects.filter(action="finding_review").order_by("id")
+    assert [(e.target, e.old, e.new, e.reason) for e in trail] == [
+        ("finding:zj-org-1-c@review", False, True, "后勤科未覆盖"), ("finding:zj-org-2-a@review", False, True, "隶属不顺"),
+        ("finding:zj-org-1-c@review", True, None, "复核后撤销"), ("finding:zj-org-2-a@review", True, False, "已理顺")]
 
 
 def test_the_gap_report_puts_the_largest_over_claim_first(world):

@@ -320,10 +320,12 @@ def refresh_assessment_facts(*, assessment: Assessment, by) -> bool:
 
 
 # -- findings ----------------------------------------------------------------------------------
-def findings_data(assessment: Assessment, *, stage: str = "review") -> dict:
-    """The findings of ``assessment`` as the engine takes them: facts, then each stage's inputs in order."""
+def findings_data(assessment: Assessment, *, stage: str = "review", findings: list[Finding] | None = None) -> dict:
+    """The findings of ``assessment`` as the engine takes them: facts, then each stage's inputs in order.
+
+    ``findings``: the assessment's findings (every stage) already read, e.g. by a save that also needs them."""
     inputs: dict[str, Any] = {}
-    rows = {(f.stage, f.rule_id): f.value for f in assessment.findings.all()}
+    rows = {(f.stage, f.rule_id): f.value for f in (assessment.findings.all() if findings is None else findings)}
     for layer in STAGE_ORDER[stage]:
         inputs.update({rule: value for (s, rule), value in rows.items() if s == layer})
     units = fact_units({name: decl.unit for name, decl in rubric_of(assessment).facts.items()})
@@ -331,6 +333,20 @@ def findings_data(assessment: Assessment, *, stage: str = "review") -> dict:
              if fv.value is not None}
     return {"branch": assessment.branch.name, "facts": facts, "inputs": inputs,
             "fraud": list(assessment.fraud_flags) if stage != "self" else [], "process": dict(assessment.process)}
+
+
+def with_changes(data: dict, changes: Mapping[str, Mapping[str, Any]], earlier: Mapping[str, Any]) -> dict:
+    """``findings_data``'s ``data`` with ``changes`` made ({rule_id: {"value": ...}}, a copy): a cleared finding falls
+    back to ``earlier``, the earlier stages' inputs, else to the rule's fact or nothing."""
+    inputs = dict(data["inputs"])
+    for rule_id, change in changes.items():
+        if change.get("value") is not None:
+            inputs[rule_id] = to_stored(change["value"])
+        elif rule_id in earlier:
+            inputs[rule_id] = earlier[rule_id]
+        else:
+            inputs.pop(rule_id, None)
+    return {**data, "inputs": inputs}
 
 
 def sheet_of(assessment: Assessment, *, stage: str = "review") -> ScoreSheet:
@@ -345,42 +361,53 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
     Refused as a whole (nothing written) when the role, the state, the deadline or any value does
     not fit; a stale ``version`` raises :class:`EditConflict`.
     """
+    if assessment.version != version:       # the caller's copy is not the version it edits: check against the database's
+        assessment.refresh_from_db()
     states, roles = EDITABLE[stage]
     _require_role(by, roles, assessment)
     _check_editable(assessment, stage, states, now=now)
-    rubric = rubric_of(assessment)
-    current = {f.rule_id: f for f in assessment.findings.filter(stage=stage)}
-    proposed = {rule: f.value for rule, f in current.items()}
     for rule_id, change in values.items():
-        if change.get("value") is None:
-            proposed.pop(rule_id, None)
-        else:
-            proposed[rule_id] = to_stored(change["value"])
         if stage != Stage.SELF and not str(change.get("reason") or "").strip():
             raise IllegalTransition(f"审核或抽验调整规则 {rule_id} 须写明理由", f"{rule_id}: adjustment needs a reason")
-    trial = findings_data(assessment, stage=stage)
-    in_effect = dict(trial["inputs"])       # what each rule read before: this stage's finding, else an earlier stage's
-    trial["inputs"].update(proposed)
-    for rule_id in values:
-        if rule_id not in proposed:
-            trial["inputs"].pop(rule_id, None)
-    parse_findings(rubric, trial)       # raises FindingsInvalid naming every bad rule; nothing written yet
-    _bump_version(assessment, version)
-    for rule_id, change in values.items():
-        old = current.get(rule_id)
-        new_value = proposed.get(rule_id)
-        if old is not None and new_value is None:
-            old.delete()
-        elif new_value is not None:
-            Finding.objects.update_or_create(assessment=assessment, stage=stage, rule_id=rule_id,
-                                             defaults={"value": new_value, "reason": change.get("reason") or "",
-                                                       "updated_by": by})
-        if (old.value if old else None) != new_value:
-            audit(by=by, action=f"finding_{stage}", assessment=assessment, target=f"finding:{rule_id}@{stage}",
-                  old=in_effect.get(rule_id), new=new_value, reason=change.get("reason") or "")
-    assessment.refresh_from_db()
-    _store_total(assessment, stage)
+    _bump_version(assessment, version)      # locks the assessment: what is read below is what the total scores
+    rubric = rubric_of(assessment)
+    findings = list(assessment.findings.all())
+    current = {f.rule_id: f for f in findings if f.stage == stage}
+    before = findings_data(assessment, stage=stage, findings=findings)
+    in_effect = before["inputs"]        # what each rule read before: this stage's finding, else an earlier stage's
+    earlier = {}
+    for layer in STAGE_ORDER[stage][:-1]:
+        earlier.update({f.rule_id: f.value for f in findings if f.stage == layer})
+    trial = with_changes(before, values, earlier)
+    parsed = parse_findings(rubric, trial)      # raises FindingsInvalid naming every bad rule; rolls the bump back
+    _write_findings(assessment, stage, values, current, in_effect, by=by)
+    assessment.version = version + 1
+    _store_total(assessment, stage, total=score(rubric, parsed).total)
     return assessment
+
+
+def _write_findings(assessment: Assessment, stage: str, values: Mapping[str, Mapping[str, Any]],
+                    current: dict[str, Finding], in_effect: dict[str, Any], *, by) -> None:
+    """The stage's findings as ``values`` says, in a statement per kind of write, and an audit entry per changed value."""
+    now, created, audits = timezone.now(), [], []
+    cleared = [current[rule_id].pk for rule_id, change in values.items()
+               if change.get("value") is None and rule_id in current]
+    if cleared:
+        Finding.objects.filter(pk__in=cleared).delete()
+    for rule_id, change in values.items():
+        old, reason = current.get(rule_id), change.get("reason") or ""
+        new_value = None if change.get("value") is None else to_stored(change["value"])
+        if old is not None and new_value is not None:
+            Finding.objects.filter(pk=old.pk).update(value=new_value, reason=reason, updated_by=by, updated_at=now)
+        elif new_value is not None:
+            created.append(Finding(assessment=assessment, stage=stage, rule_id=rule_id, value=new_value, reason=reason,
+                                   updated_by=by, updated_at=now))
+        if (old.value if old else None) != new_value:
+            audits.append(_audit_entry(by=by, action=f"finding_{stage}", assessment=assessment,
+                                       target=f"finding:{rule_id}@{stage}", old=in_effect.get(rule_id), new=new_value,
+                                       reason=reason))
+    Finding.objects.bulk_create(created)
+    AuditEntry.objects.bulk_create(audits)
 
 
 def _check_editable(assessment: Assessment, stage: str, states: tuple, *, now=None) -> None:
@@ -420,9 +447,11 @@ def _bump_version(assessment: Assessment, version: int) -> None:
     cycle_changed(assessment.cycle_id)
 
 
-def _store_total(assessment: Assessment, stage: str) -> None:
+def _store_total(assessment: Assessment, stage: str, *, total: Decimal | None = None) -> None:
+    """Store the stage's total: ``total`` when the caller scored the findings it wrote, else scored from the database."""
     field = {"self": "self_total", "review": "reviewed_total", "inspection": "inspected_total"}[stage]
-    total = sheet_of(assessment, stage=stage).total
+    if total is None:
+        total = sheet_of(assessment, stage=stage).total
     Assessment.objects.filter(pk=assessment.pk).update(**{field: total})
     setattr(assessment, field, total)
 
@@ -615,6 +644,15 @@ def _fraud_stage(assessment: Assessment, by) -> str:
 
 def audit(*, by, action: str, target: str = "", assessment: Assessment | None = None, old: Any = None,
           new: Any = None, reason: str = "", denied: bool = False) -> AuditEntry:
+    entry = _audit_entry(by=by, action=action, target=target, assessment=assessment, old=old, new=new, reason=reason,
+                         denied=denied)
+    entry.save()
+    return entry
+
+
+def _audit_entry(*, by, action: str, target: str = "", assessment: Assessment | None = None, old: Any = None,
+                 new: Any = None, reason: str = "", denied: bool = False) -> AuditEntry:
+    """An audit entry not yet written (``audit`` writes one; a save writes its entries together)."""
     actor = by if getattr(by, "is_authenticated", False) else None
-    return AuditEntry.objects.create(actor=actor, action=action, assessment=assessment, target=target,
-                                     old=to_stored(old), new=to_stored(new), reason=reason, denied=denied)
+    return AuditEntry(actor=actor, action=action, assessment=assessment, target=target, old=to_stored(old),
+                      new=to_stored(new), reason=reason, denied=denied)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from chuangxing.assessments import permissions
@@ -41,32 +42,46 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 class _Stage:
-    """One stage of one assessment scored once: the sheet, and per rule its input, source and points."""
+    """One stage of one assessment: per rule its input and source, and (scored when first asked) the sheet and
+    each rule's points."""
 
-    def __init__(self, rubric: Rubric, assessment: Assessment, stage: str):
+    def __init__(self, rubric: Rubric, assessment: Assessment, stage: str, *, findings: list | None = None):
         self.rubric, self.stage = rubric, stage
-        self.data = findings_data(assessment, stage=stage)
-        parsed = parse_findings(rubric, self.data)
-        self.sheet: ScoreSheet = score(rubric, parsed)
-        self._run = _Run(rubric, parsed)
-        self.points: dict[str, Decimal] = defaultdict(Decimal)
-        for node in self.sheet.nodes():
-            for entry in node.entries:
-                if entry.rule:
-                    self.points[entry.rule] += entry.points
-        for adjustment in self.sheet.adjustments:
-            for entry in adjustment.entries:
-                if entry.rule:
-                    self.points[entry.rule] += entry.points
-        self.vetoes = {hit.id: hit.reason for hit in self.sheet.vetoes}
+        self.data = findings_data(assessment, stage=stage, findings=findings)
+        self.parsed = parse_findings(rubric, self.data)
+        self._run = _Run(rubric, self.parsed)
 
-    def rule(self, rule: RuleBase) -> dict[str, Any]:
+    @cached_property
+    def sheet(self) -> ScoreSheet:
+        return score(self.rubric, self.parsed)
+
+    @cached_property
+    def points(self) -> dict[str, Decimal]:
+        points: dict[str, Decimal] = defaultdict(Decimal)
+        for entry in [e for node in self.sheet.nodes() for e in node.entries] + \
+                [e for adjustment in self.sheet.adjustments for e in adjustment.entries]:
+            if entry.rule:
+                points[entry.rule] += entry.points
+        return points
+
+    def inputs(self, rule: RuleBase) -> dict[str, Any]:
+        """The rule's input, its source and bound fact: read without scoring."""
         value, source = self._run.value(rule)
         if value is MISSING:
             value, source = None, None
         fact = source.split(":", 1)[1] if source and source.startswith("fact:") else None
-        return {"input": to_stored(_plain(value)), "source": source.split(":", 1)[0] if source else None, "fact": fact,
-                "points": self.points.get(rule.id, Decimal(0)), "veto": self.vetoes.get(rule.id)}
+        return {"input": to_stored(_plain(value)), "source": source.split(":", 1)[0] if source else None, "fact": fact}
+
+    @cached_property
+    def vetoes(self) -> dict[str, str]:
+        return {hit.id: hit.reason for hit in self.sheet.vetoes}
+
+    def scored(self, rule: RuleBase) -> dict[str, Any]:
+        """The points the rule gave and its veto's reason (the stage scored)."""
+        return {"points": self.points.get(rule.id, Decimal(0)), "veto": self.vetoes.get(rule.id)}
+
+    def rule(self, rule: RuleBase) -> dict[str, Any]:
+        return {**self.inputs(rule), **self.scored(rule)}
 
 
 def _plain(value: Any) -> Any:
@@ -100,37 +115,54 @@ def prefill(assessment: Assessment, *, by, what_if: bool = True) -> dict:
     """The self-assessment form: every rule with its current input and where it comes from, the live
     sheet (stage self), the evidence per indicator, and what it would take to reach the next level.
 
-    ``what_if=False`` leaves the last out (``None``): the live score and a save need the rules, not the
-    plan, which is a search over the rubric (about a third of the live score's time)."""
+    ``what_if=False`` leaves the last out (``None``): the live score needs the rules, not the plan, which
+    is a search over the rubric (about a third of the live score's time)."""
+    stage, data = _self_rules(assessment, by=by)
+    rubric = stage.rubric
+    for row in data["rules"]:
+        row.update(stage.scored(rubric.rule(row["rule"])))
+    plan = what_would_it_take(rubric, stage.data) if what_if else None
+    return {
+        **data, "branch": assessment.branch.name, "state": assessment.state, "rubric": rubric.id,
+        "rubric_version": rubric.version, "due": assessment.cycle.self_assessment_due,
+        "report": assessment.self_report, "report_passed_on": assessment.report_passed_on,
+        "unassessed": list(stage.sheet.unassessed), "sheet": stage.sheet.to_dict(),
+        "evidence": evidence_by_node(assessment), "what_would_it_take": plan.to_dict() if plan else None,
+    }
+
+
+def self_rules(assessment: Assessment, *, by) -> dict:
+    """What a change of the self-assessment needs (a save, the live score), read without scoring it: whether
+    ``by`` may edit it, its version, every enabled rule's input, source, reason and facts as :func:`prefill`
+    gives them (without points), its facts, and the findings as the engine takes them."""
+    return _self_rules(assessment, by=by)[1]
+
+
+def _self_rules(assessment: Assessment, *, by) -> tuple[_Stage, dict]:
     permissions.ensure_visible(by, assessment)
     rubric = rubric_of(assessment)
-    stage = _Stage(rubric, assessment, Stage.SELF)
+    every = list(assessment.findings.all())
+    stage = _Stage(rubric, assessment, Stage.SELF, findings=every)
     facts = _fact_rows(assessment)
     known = _known_facts(rubric)
-    findings = {f.rule_id: f for f in assessment.findings.filter(stage=Stage.SELF)}
+    findings = {f.rule_id: f for f in every if f.stage == Stage.SELF}
     rules = []
     for rule, owner in rubric.rules():
         if not rule.enabled:
             continue
         row = {"rule": rule.id, "owner": owner, "kind": rule.kind, "effect": rule.effect, "text": rule.text,
-               **stage.rule(rule), "facts": facts_of(rule, known), "reason": ""}
+               **stage.inputs(rule), "facts": facts_of(rule, known), "reason": ""}
         if rule.id in findings:
             row["reason"] = findings[rule.id].reason
         if rule.fact:
             row["fact_value"] = facts.get(rule.fact, {}).get("value")
         rules.append(row)
-    plan = what_would_it_take(rubric, stage.data) if what_if else None
     states, roles = EDITABLE[Stage.SELF]
-    return {
-        "assessment": assessment.pk, "branch": assessment.branch.name, "state": assessment.state,
-        "version": assessment.version, "rubric": rubric.id, "rubric_version": rubric.version,
+    return stage, {
+        "assessment": assessment.pk, "version": assessment.version,
         "editable": assessment.state in states and bool(permissions.roles_on(by, assessment.branch) & set(roles)),
-        "due": assessment.cycle.self_assessment_due, "report": assessment.self_report,
-        "report_passed_on": assessment.report_passed_on,
-        "rules": rules, "facts": facts, "unassessed": list(stage.sheet.unassessed),
-        "sheet": stage.sheet.to_dict(), "evidence": evidence_by_node(assessment),
-        "what_would_it_take": plan.to_dict() if plan else None,
-        "findings": stage.data,         # what the engine scored (``services.findings_data``): the live score starts there
+        "rules": rules, "facts": facts,
+        "findings": stage.data,         # what the engine scores (``services.findings_data``): the live score starts there
     }
 
 

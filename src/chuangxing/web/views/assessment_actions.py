@@ -186,11 +186,11 @@ def preview(request, assessment: int, stage: str) -> JsonResponse:
 
 def _states(request, assessment: Assessment, stage: str) -> tuple[dict[str, dict], dict | None]:
     """The stage's rules by id, and the findings they were scored from when at hand (the self-assessment's)."""
-    from chuangxing.assessments.sheets import prefill, review_view
+    from chuangxing.assessments.sheets import review_view, self_rules
 
     rubric = services.rubric_of(assessment)
     if stage == "self":
-        data = prefill(assessment, by=request.user, what_if=False)
+        data = self_rules(assessment, by=request.user)
         return pages.self_states(data), data["findings"]
     review, _, _ = pages.review_states(rubric, review_view(assessment, by=request.user))
     if stage == "review":
@@ -201,17 +201,9 @@ def _states(request, assessment: Assessment, stage: str) -> tuple[dict[str, dict
 def _trial(assessment: Assessment, stage: str, changes: dict[str, dict], scored: dict | None = None) -> dict:
     """``findings_data`` at ``stage`` (``scored`` when already read) with the typed changes applied: a cleared
     finding falls back to the earlier stage."""
-    data = {**scored, "inputs": dict(scored["inputs"])} if scored is not None else \
-        services.findings_data(assessment, stage=stage)
+    data = scored if scored is not None else services.findings_data(assessment, stage=stage)
     earlier = services.findings_data(assessment, stage=EARLIER[stage])["inputs"] if stage in EARLIER else {}
-    for rule_id, change in changes.items():
-        if change["value"] is not None:
-            data["inputs"][rule_id] = change["value"]
-        elif rule_id in earlier:
-            data["inputs"][rule_id] = earlier[rule_id]
-        else:
-            data["inputs"].pop(rule_id, None)
-    return data
+    return services.with_changes(data, changes, earlier)
 
 
 def sheet_json(sheet) -> dict:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from chuangxing.assessments import services
 from chuangxing.assessments.models import Assessment, Stage, State
-from chuangxing.assessments.sheets import prefill
+from chuangxing.assessments.sheets import prefill, self_rules
 from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import assessment_page as pages
@@ -65,7 +65,7 @@ def _save(request, assessment: Assessment) -> HttpResponse:
     version = posted_version(request)
     if version is None:
         return HttpResponseBadRequest("缺少版本号，请刷新页面后重试")
-    data = prefill(assessment, by=request.user, what_if=False)     # the page shown on a refusal reads it afresh
+    data = self_rules(assessment, by=request.user)     # the page shown on a refusal reads it all afresh
     if not data["editable"]:
         raise PermissionDenied(f"当前状态为“{State(assessment.state).label}”，您不能修改自评")
     states = pages.self_states(data)

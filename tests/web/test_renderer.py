@@ -85,3 +85,20 @@ def test_attributes_true_false_safe_and_odd_values_are_drawn_as_django_draws_the
                                      "day": "2026-12-15", "secret": HOSTILE}))
     assert_same(lambda: Odd({"flag": "on", "safe": HOSTILE, "choice": "b", "many": ["1", "2"], "text": HOSTILE,
                              "day": "x", "secret": (1, 2)}))
+
+
+@pytest.mark.parametrize(("unit", "value"), [("count", 5), ("days", None), ("percent", "87.5"), ("number", HOSTILE),
+                                             ("bool", True), ("bool", False), ("items", ["oath"]), ("items", []),
+                                             ("text", HOSTILE)])
+def test_a_fact_override_form_drawn_once_per_value_is_the_form_drawn_for_the_fact(unit, value):
+    from django.template.loader import render_to_string
+
+    from chuangxing.web.assessment_page import _fact_initial, override_fields
+
+    items = (("flag", "党旗"), ("oath", "<入党誓词>")) if unit == "items" else None
+    for form_id, version in [("fact-r1-x", 3), ("fact-r2-x", 4), ("fact-r1-x", 3)]:     # the last one from the cache
+        form = FactOverrideForm(unit=unit, items=list(items) if items else None, form_id=form_id,
+                                initial={"version": version, "value": _fact_initial(value, unit)})
+        direct = render_to_string("assessments/fact_override.html", {"form": form, "form_id": form_id}, using="jinja2")
+        assert override_fields(unit, items, value, form_id=form_id, version=version) == direct
+        assert f'form="{form_id}"' in direct and f'value="{version}"' in direct

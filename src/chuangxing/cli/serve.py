@@ -83,8 +83,6 @@ def serve_command(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if threshold:
         gc.set_threshold(*threshold)
-    if os.environ.get("CHUANGXING_SWITCH_INTERVAL"):      # EXPERIMENT
-        sys.setswitchinterval(float(os.environ["CHUANGXING_SWITCH_INTERVAL"]))
     serve(application, **waitress_options(args))
     return OK
 

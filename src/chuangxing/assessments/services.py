@@ -21,7 +21,7 @@ side by side, the gap report).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -122,6 +122,7 @@ def cycle_changed(cycle_id: int) -> None:
 
 STAGE_ORDER = {"self": (Stage.SELF,), "review": (Stage.SELF, Stage.REVIEW),
                "inspection": (Stage.SELF, Stage.REVIEW, Stage.INSPECTION)}
+EARLIER_STAGE = {"review": "self", "inspection": "review"}       # what a stage's cleared finding falls back to
 
 
 # -- values as stored: exact numbers travel as text through JSON ------------------------------
@@ -324,15 +325,21 @@ def findings_data(assessment: Assessment, *, stage: str = "review", findings: li
     """The findings of ``assessment`` as the engine takes them: facts, then each stage's inputs in order.
 
     ``findings``: the assessment's findings (every stage) already read, e.g. by a save that also needs them."""
-    inputs: dict[str, Any] = {}
-    rows = {(f.stage, f.rule_id): f.value for f in (assessment.findings.all() if findings is None else findings)}
-    for layer in STAGE_ORDER[stage]:
-        inputs.update({rule: value for (s, rule), value in rows.items() if s == layer})
+    inputs = stage_inputs(assessment.findings.all() if findings is None else findings, stage)
     units = fact_units({name: decl.unit for name, decl in rubric_of(assessment).facts.items()})
     facts = {fv.name: fact_from_stored(fv.value, units.get(fv.name)) for fv in assessment.facts.all()
              if fv.value is not None}
     return {"branch": assessment.branch.name, "facts": facts, "inputs": inputs,
             "fraud": list(assessment.fraud_flags) if stage != "self" else [], "process": dict(assessment.process)}
+
+
+def stage_inputs(findings: Iterable[Finding], stage: str) -> dict[str, Any]:
+    """The inputs in force at ``stage``: each rule's finding of the latest stage up to ``stage`` that has one."""
+    inputs: dict[str, Any] = {}
+    rows = {(f.stage, f.rule_id): f.value for f in findings}
+    for layer in STAGE_ORDER[stage]:
+        inputs.update({rule: value for (s, rule), value in rows.items() if s == layer})
+    return inputs
 
 
 def with_changes(data: dict, changes: Mapping[str, Mapping[str, Any]], earlier: Mapping[str, Any]) -> dict:
@@ -375,9 +382,7 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
     current = {f.rule_id: f for f in findings if f.stage == stage}
     before = findings_data(assessment, stage=stage, findings=findings)
     in_effect = before["inputs"]        # what each rule read before: this stage's finding, else an earlier stage's
-    earlier = {}
-    for layer in STAGE_ORDER[stage][:-1]:
-        earlier.update({f.rule_id: f.value for f in findings if f.stage == layer})
+    earlier = stage_inputs(findings, EARLIER_STAGE[stage]) if stage in EARLIER_STAGE else {}
     trial = with_changes(before, values, earlier)
     parsed = parse_findings(rubric, trial)      # raises FindingsInvalid naming every bad rule; rolls the bump back
     _write_findings(assessment, stage, values, current, in_effect, by=by)

@@ -64,6 +64,10 @@ class _Stage:
                 points[entry.rule] += entry.points
         return points
 
+    @cached_property
+    def vetoes(self) -> dict[str, str]:
+        return {hit.id: hit.reason for hit in self.sheet.vetoes}
+
     def inputs(self, rule: RuleBase) -> dict[str, Any]:
         """The rule's input, its source and bound fact: read without scoring."""
         value, source = self._run.value(rule)
@@ -72,16 +76,12 @@ class _Stage:
         fact = source.split(":", 1)[1] if source and source.startswith("fact:") else None
         return {"input": to_stored(_plain(value)), "source": source.split(":", 1)[0] if source else None, "fact": fact}
 
-    @cached_property
-    def vetoes(self) -> dict[str, str]:
-        return {hit.id: hit.reason for hit in self.sheet.vetoes}
-
-    def scored(self, rule: RuleBase) -> dict[str, Any]:
+    def scored(self, rule_id: str) -> dict[str, Any]:
         """The points the rule gave and its veto's reason (the stage scored)."""
-        return {"points": self.points.get(rule.id, Decimal(0)), "veto": self.vetoes.get(rule.id)}
+        return {"points": self.points.get(rule_id, Decimal(0)), "veto": self.vetoes.get(rule_id)}
 
     def rule(self, rule: RuleBase) -> dict[str, Any]:
-        return {**self.inputs(rule), **self.scored(rule)}
+        return {**self.inputs(rule), **self.scored(rule.id)}
 
 
 def _plain(value: Any) -> Any:
@@ -111,17 +111,15 @@ def _fact_rows(assessment: Assessment) -> dict[str, dict]:
 
 
 # -- the self-assessment ---------------------------------------------------------------------------
-def prefill(assessment: Assessment, *, by, what_if: bool = True) -> dict:
+def prefill(assessment: Assessment, *, by) -> dict:
     """The self-assessment form: every rule with its current input and where it comes from, the live
-    sheet (stage self), the evidence per indicator, and what it would take to reach the next level.
-
-    ``what_if=False`` leaves the last out (``None``): the live score needs the rules, not the plan, which
-    is a search over the rubric (about a third of the live score's time)."""
+    sheet (stage self), the evidence per indicator, and what it would take to reach the next level
+    (:func:`self_rules` is the part a change needs)."""
     stage, data = _self_rules(assessment, by=by)
     rubric = stage.rubric
     for row in data["rules"]:
-        row.update(stage.scored(rubric.rule(row["rule"])))
-    plan = what_would_it_take(rubric, stage.data) if what_if else None
+        row.update(stage.scored(row["rule"]))
+    plan = what_would_it_take(rubric, stage.data)
     return {
         **data, "branch": assessment.branch.name, "state": assessment.state, "rubric": rubric.id,
         "rubric_version": rubric.version, "due": assessment.cycle.self_assessment_due,

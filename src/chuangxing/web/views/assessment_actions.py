@@ -47,7 +47,6 @@ STAGES = ("self", "review", "inspection")
 PAGE_OF = {"self": "web:self_assessment", "review": "web:review", "inspection": "web:inspection"}
 MOVES_ON = {"self": ("self_assess", "edit_self", "submit"), "review": ("start_review", "return", "approve"),
             "inspection": ("spot_check",)}
-EARLIER = {"review": "self", "inspection": "review"}
 STAGE_ROLES = {"review": (Role.REVIEWER, Role.ADMIN), "inspection": (Role.INSPECTOR, Role.ADMIN)}
 
 
@@ -202,7 +201,8 @@ def _trial(assessment: Assessment, stage: str, changes: dict[str, dict], scored:
     """``findings_data`` at ``stage`` (``scored`` when already read) with the typed changes applied: a cleared
     finding falls back to the earlier stage."""
     data = scored if scored is not None else services.findings_data(assessment, stage=stage)
-    earlier = services.findings_data(assessment, stage=EARLIER[stage])["inputs"] if stage in EARLIER else {}
+    earlier = services.stage_inputs(assessment.findings.all(), services.EARLIER_STAGE[stage]) \
+        if stage in services.EARLIER_STAGE else {}
     return services.with_changes(data, changes, earlier)
 
 

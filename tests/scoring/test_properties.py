@@ -217,3 +217,7 @@ def test_a_memo_never_changes_a_sheet(data):
     memo: dict = {}
     for findings in variants + variants[::-1]:
         assert score(rubric, findings, memo=memo).to_dict() == score(rubric, findings).to_dict()
+        points = score(rubric, findings, memo=memo, rated=False)        # what would it take's trials
+        full = score(rubric, findings)
+        assert (points.total, points.subtotal, points.categories, points.adjustments) == (
+            full.total, full.subtotal, full.categories, full.adjustments)

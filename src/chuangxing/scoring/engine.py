@@ -39,8 +39,11 @@ _CHILD_LEVEL = {"category": "indicator", "indicator": "item"}
 
 
 def score(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, complete: bool = False,
-          memo: dict | None = None) -> ScoreSheet:
+          memo: dict | None = None, rated: bool = True) -> ScoreSheet:
     """Score one branch. ``complete=True`` refuses findings that leave any rule unassessed.
+
+    ``rated=False``: the points only (categories, adjustments, the total), without the vetoes and the
+    ratings, which read them: what would it take's trials compare totals (a fifth of their time).
 
     ``memo``: a dict kept by the caller across scorings of one rubric (what would it take scores the
     same branch again and again with one rule changed): a category whose rules' inputs, facts and
@@ -53,7 +56,7 @@ def score(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, complete: b
     run = _Run(rubric, findings)
     categories = [run.category(category, memo) for category in rubric.categories]
     adjustments = [run.adjustment(adjustment) for adjustment in rubric.adjustments]
-    vetoes = run.vetoes()
+    vetoes = run.vetoes() if rated else []
     run.raise_errors()
     if complete and run.unassessed:
         raise FindingsInvalid([FindingError("unassessed", f"规则 {rule_id} 尚未评定", f"rule {rule_id} is unassessed",
@@ -68,7 +71,8 @@ def score(rubric: Rubric, findings: Mapping[str, Any] | Findings, *, complete: b
         adjustments=adjustments, vetoes=vetoes, ratings=[], unassessed=run.unassessed,
         parameters={name: p.value for name, p in rubric.parameters.items()},
     )
-    sheet.ratings, sheet.warnings = rate(rubric, sheet, facts=findings.facts, flags=findings.process)
+    if rated:
+        sheet.ratings, sheet.warnings = rate(rubric, sheet, facts=findings.facts, flags=findings.process)
     return sheet
 
 

@@ -79,10 +79,11 @@ def what_would_it_take(rubric: Rubric, findings: Mapping[str, Any] | Findings, *
         best = _best(rubric, base, inputs, candidates, sheet.total, memo)
         if best is None:
             break
-        group, new_inputs, new_sheet = best
+        group, inputs = best
         candidates.remove(group)
-        plan.fixes.append(Fix(tuple(r.id for r in group), tuple(r.text for r in group), new_sheet.total - sheet.total))
-        inputs, sheet = new_inputs, new_sheet
+        total = sheet.total
+        sheet = score(rubric, replace(base, inputs=inputs), memo=memo)       # rated: the loop reads its rank
+        plan.fixes.append(Fix(tuple(r.id for r in group), tuple(r.text for r in group), sheet.total - total))
     plan.reachable = _rank(chosen, sheet) > rank
     plan.total_after = sheet.total
     if plan.reachable:
@@ -146,14 +147,15 @@ def _candidates(rubric: Rubric, sheet: ScoreSheet) -> list[tuple[RuleBase, ...]]
 
 
 def _best(rubric: Rubric, base: Findings, inputs: dict[str, Any], candidates: list, total: Decimal, memo: dict):
-    """The candidate whose ideal inputs raise the total most (each trial shares ``base``'s facts and flags)."""
-    best = None
+    """(group, inputs) of the candidate whose ideal inputs raise the total most (each trial shares ``base``'s
+    facts and flags, and is scored for its points only)."""
+    best, best_total = None, total
     for group in candidates:
         ideal = {rule.id: rule.parse_input(value) for rule in group if (value := rule.ideal_input()) is not None}
         trial = {**inputs, **ideal}
         if trial == inputs:         # already the ideal input: the same findings score the same, no gain
             continue
-        sheet = score(rubric, replace(base, inputs=trial), memo=memo)
-        if sheet.total > total and (best is None or sheet.total > best[2].total):
-            best = (group, trial, sheet)
+        trial_total = score(rubric, replace(base, inputs=trial), memo=memo, rated=False).total
+        if trial_total > best_total:
+            best, best_total = (group, trial), trial_total
     return best

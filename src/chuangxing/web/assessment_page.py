@@ -223,7 +223,7 @@ def override_fields(unit: str, items: tuple[tuple[str, str], ...] | None, value:
     """The inputs of fact override form ``form_id`` (``FactOverrideForm``, unbound, showing ``value``).
 
     A page draws about thirty (one per fact a rule reads); a Django form each, with its three widgets,
-    was a fifth of the review page's CPU. The form is drawn once per unit, checklist and value (a process
+    was a tenth of the review page's CPU. The form is drawn once per unit, checklist and value (a process
     keeps the last thousands), with stand-ins for its id and the version, which are filled in here.
     """
     initial = _fact_initial(value, unit)

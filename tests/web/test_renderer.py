@@ -102,3 +102,17 @@ def test_a_fact_override_form_drawn_once_per_value_is_the_form_drawn_for_the_fac
         direct = render_to_string("assessments/fact_override.html", {"form": form, "form_id": form_id}, using="jinja2")
         assert override_fields(unit, items, value, form_id=form_id, version=version) == direct
         assert f'form="{form_id}"' in direct and f'value="{version}"' in direct
+
+
+def test_values_equal_in_python_but_drawn_differently_get_their_own_form():
+    """1, 1.0 and Decimal("1.0") are equal (and hash alike) in Python but a form shows them as typed."""
+    from decimal import Decimal
+
+    from django.template.loader import render_to_string
+
+    from chuangxing.web.assessment_page import override_fields
+
+    for value in (1, Decimal("1.0"), 1.0, {"a": 1}):
+        form = FactOverrideForm(unit="number", items=None, form_id="fact-r9-x", initial={"version": 2, "value": value})
+        direct = render_to_string("assessments/fact_override.html", {"form": form, "form_id": "fact-r9-x"}, using="jinja2")
+        assert override_fields("number", None, value, form_id="fact-r9-x", version=2) == direct, value

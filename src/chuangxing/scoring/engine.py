@@ -152,10 +152,10 @@ class _Run:
             if kept is not None and kept[0] is facts and kept[1] is flags:
                 self.context = kept[2]
             else:
-                self.context = (rubric_key, _frozen(facts), _frozen(sorted(self.fraud.items())))
+                self.context = (rubric_key, frozen(facts), frozen(sorted(self.fraud.items())))
                 memo[("context", rubric_key)] = (facts, flags, self.context)
         inputs = self.findings.inputs
-        key = (self.context, node.id, tuple((rule_id, _frozen(inputs.get(rule_id, MISSING))) for rule_id in rules))
+        key = (self.context, node.id, tuple((rule_id, frozen(inputs.get(rule_id, MISSING))) for rule_id in rules))
         if (done := memo.get(key)) is None:
             unassessed, errors = len(self.unassessed), len(self.errors)
             result = self.node(node, "category")
@@ -297,12 +297,13 @@ def _rules_read(rubric: Rubric, category: Node) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in that tells apart whatever could score or read differently (1, 1.0, True)."""
+def frozen(value: Any) -> Any:
+    """A hashable stand-in that tells apart whatever could score or read differently (1, 1.0, True): the key of
+    a memo or cache whose values are findings or facts."""
     if isinstance(value, Mapping):
-        return ("map", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+        return ("map", tuple(sorted((str(k), frozen(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):
-        return ("seq", tuple(_frozen(v) for v in value))
+        return ("seq", tuple(frozen(v) for v in value))
     if value is MISSING:
         return ("missing",)
     return (type(value).__name__, repr(value))

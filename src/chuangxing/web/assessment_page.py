@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from chuangxing.facts.catalogue import FACTS
 from chuangxing.rubric.schema import Rubric
+from chuangxing.scoring.engine import frozen
 from chuangxing.scoring.kinds import RuleBase
 from chuangxing.scoring.points import fmt
 from chuangxing.scoring.sheet import ScoreSheet
@@ -224,19 +224,21 @@ def override_fields(unit: str, items: tuple[tuple[str, str], ...] | None, value:
 
     A page draws about thirty (one per fact a rule reads); a Django form each, with its three widgets,
     was a tenth of the review page's CPU. The form is drawn once per unit, checklist and value (a process
-    keeps the last thousands), with stand-ins for its id and the version, which are filled in here.
+    keeps the last thousands), with stand-ins for its id and the version, which are filled in here. Values
+    are told apart as the engine's memo tells them (``frozen``): 1 and 1.0 are equal, but drawn differently.
     """
     initial = _fact_initial(value, unit)
-    try:
-        drawn = _override_fields(unit, items, _frozen(initial))
-    except TypeError:           # a value that is not hashable (a mapping): drawn for this fact alone
-        drawn = _draw_override_fields(unit, items, initial)
+    key = (unit, items, frozen(initial))
+    drawn = _DRAWN.get(key)
+    if drawn is None:
+        if len(_DRAWN) >= _DRAWN_MAX:       # a process sees few distinct values: starting afresh is enough
+            _DRAWN.clear()
+        drawn = _DRAWN[key] = _draw_override_fields(unit, items, initial)
     return Markup(drawn.replace(_FORM_ID, escape(form_id)).replace(_VERSION, str(int(version))))
 
 
-@lru_cache(maxsize=4096)
-def _override_fields(unit: str, items: tuple[tuple[str, str], ...] | None, initial: Any) -> str:
-    return _draw_override_fields(unit, items, list(initial) if isinstance(initial, tuple) else initial)
+_DRAWN: dict[tuple, str] = {}
+_DRAWN_MAX = 4096
 
 
 def _draw_override_fields(unit: str, items: tuple[tuple[str, str], ...] | None, initial: Any) -> str:
@@ -245,13 +247,6 @@ def _draw_override_fields(unit: str, items: tuple[tuple[str, str], ...] | None, 
     form = FactOverrideForm(unit=unit, items=list(items) if items else None, form_id=_FORM_ID,
                             initial={"version": _VERSION, "value": initial})
     return render_to_string("assessments/fact_override.html", {"form": form, "form_id": _FORM_ID}, using="jinja2")
-
-
-def _frozen(value: Any) -> Any:
-    """A list value as a tuple, for the cache's key (``TypeError`` when a value cannot be one)."""
-    frozen = tuple(value) if isinstance(value, list) else value
-    hash(frozen)
-    return frozen
 
 
 def _fact_initial(value: Any, unit: str) -> Any:

@@ -200,10 +200,12 @@ def _states(request, assessment: Assessment, stage: str) -> tuple[dict[str, dict
 def _trial(assessment: Assessment, stage: str, changes: dict[str, dict], scored: dict | None = None) -> dict:
     """``findings_data`` at ``stage`` (``scored`` when already read) with the typed changes applied: a cleared
     finding falls back to the earlier stage."""
-    data = scored if scored is not None else services.findings_data(assessment, stage=stage)
-    earlier = services.stage_inputs(assessment.findings.all(), services.EARLIER_STAGE[stage]) \
-        if stage in services.EARLIER_STAGE else {}
-    return services.with_changes(data, changes, earlier)
+    if stage not in services.EARLIER_STAGE:
+        data = scored if scored is not None else services.findings_data(assessment, stage=stage)
+        return services.with_changes(data, changes, {})
+    findings = list(assessment.findings.all())      # read once for both stages
+    return services.with_changes(services.findings_data(assessment, stage=stage, findings=findings), changes,
+                                 services.stage_inputs(findings, services.EARLIER_STAGE[stage]))
 
 
 def sheet_json(sheet) -> dict:

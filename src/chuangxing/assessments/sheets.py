@@ -176,8 +176,10 @@ def review_stages(assessment: Assessment, *, by) -> tuple[list[dict], ScoreSheet
     """``review_view``'s rows with the two sheets they were read from (self, review): a page needs both."""
     permissions.ensure_visible(by, assessment)
     rubric = rubric_of(assessment)
-    mine, theirs = _Stage(rubric, assessment, Stage.SELF), _Stage(rubric, assessment, Stage.REVIEW)
-    reviewed = {f.rule_id: f for f in assessment.findings.filter(stage=Stage.REVIEW)}
+    every = list(assessment.findings.all())     # read once for both stages and the reviewer's reasons
+    mine, theirs = _Stage(rubric, assessment, Stage.SELF, findings=every), \
+        _Stage(rubric, assessment, Stage.REVIEW, findings=every)
+    reviewed = {f.rule_id: f for f in every if f.stage == Stage.REVIEW}
     facts = _fact_rows(assessment)
     known = _known_facts(rubric)
     evidence = evidence_by_node(assessment)

@@ -13,3 +13,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "chuangxing.web.views.errors.server_error"     # under /api/: the JSON error body

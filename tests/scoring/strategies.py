@@ -352,6 +352,8 @@ def fact_for(draw: Any, unit: str, rule: RuleBase | None) -> Any:
         return draw(st.integers(0, 4))
     if unit == "items":
         return []
+    if unit == "percent":      # a percent is 0–100 (scoring.limits)
+        return draw(st.sampled_from([0, 59, D("59.9"), 60, D("79.5"), 80, 99, 100]))
     return draw(st.sampled_from([0, 59, D("59.9"), 60, D("79.5"), 80, 99, 100, D("150.5"), 365, 366]))
 
 

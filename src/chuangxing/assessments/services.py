@@ -60,7 +60,10 @@ from chuangxing.rubric.loader import _apply_extends, check_text
 from chuangxing.rubric.problems import Report, RubricInvalid
 from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring import score
+from chuangxing.scoring.errors import FindingError, FindingsInvalid
 from chuangxing.scoring.findings import parse_findings
+from chuangxing.scoring.limits import MAX_TOTAL, fits_total
+from chuangxing.scoring.points import fmt
 from chuangxing.scoring.sheet import ScoreSheet
 
 # The cycles whose data the running service changed (one set per outermost service call, per thread).
@@ -385,9 +388,11 @@ def save_findings(*, assessment: Assessment, stage: str, values: Mapping[str, Ma
     earlier = stage_inputs(findings, EARLIER_STAGE[stage]) if stage in EARLIER_STAGE else {}
     trial = with_changes(before, values, earlier)
     parsed = parse_findings(rubric, trial)      # raises FindingsInvalid naming every bad rule; rolls the bump back
+    sheet = score(rubric, parsed)
+    check_total_fits(sheet)                     # before anything is written: a total the column cannot hold is refused
     _write_findings(assessment, stage, values, current, in_effect, by=by)
     assessment.version = version + 1
-    _store_total(assessment, stage, total=score(rubric, parsed).total)
+    _store_total(assessment, stage, total=sheet.total)
     return assessment
 
 
@@ -452,11 +457,29 @@ def _bump_version(assessment: Assessment, version: int) -> None:
     cycle_changed(assessment.cycle_id)
 
 
+def check_total_fits(sheet: ScoreSheet) -> None:
+    """Refuse (:class:`FindingsInvalid`, nothing written) a sheet whose total the stored total's column cannot hold
+    (``limits.MAX_TOTAL``): stored, it would make every later read of the assessment fail. The message names the
+    rule that moved the most points, where the mistake almost always is."""
+    if fits_total(sheet.total):
+        return
+    entries = [e for node in sheet.categories for e in node.trace()] + [e for a in sheet.adjustments for e in a.entries]
+    worst = max(entries, key=lambda e: abs(e.points), default=None)
+    where = f"；请检查规则 {worst.rule}（{worst.text[:30]}）：{worst.explanation}" if worst is not None else ""
+    raise FindingsInvalid([FindingError(
+        "total_out_of_range", f"总分 {fmt(sheet.total)} 超出可保存的范围（绝对值不超过 {fmt(MAX_TOTAL)}）{where}",
+        f"total {sheet.total} does not fit the column (|total| <= {MAX_TOTAL})",
+        rule=worst.rule if worst is not None else None, path=f"inputs.{worst.rule}" if worst is not None else "")])
+
+
 def _store_total(assessment: Assessment, stage: str, *, total: Decimal | None = None) -> None:
-    """Store the stage's total: ``total`` when the caller scored the findings it wrote, else scored from the database."""
+    """Store the stage's total: ``total`` when the caller scored the findings it wrote, else scored from the database
+    (and refused when it does not fit, :func:`check_total_fits`)."""
     field = {"self": "self_total", "review": "reviewed_total", "inspection": "inspected_total"}[stage]
     if total is None:
-        total = sheet_of(assessment, stage=stage).total
+        sheet = sheet_of(assessment, stage=stage)
+        check_total_fits(sheet)
+        total = sheet.total
     Assessment.objects.filter(pk=assessment.pk).update(**{field: total})
     setattr(assessment, field, total)
 

@@ -9,12 +9,16 @@ batch engine (numpy, exact: the same numbers as :func:`chuangxing.scoring.score`
 batch engine cannot compile the rubric or refuses a branch's values, with the engine branch by
 branch, into the same shape: a matrix of scaled integers, one row per node (category, indicator,
 item), one column per branch.
+
+A branch whose stored findings do not score (values from before the bounds of
+:mod:`chuangxing.scoring.limits`, a total the columns cannot hold) is left out of its group and named in
+``group.failed`` with the reason: one bad row never takes the figures of the whole cycle with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -23,6 +27,8 @@ from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring import score
 from chuangxing.scoring.batch import score_batch
 from chuangxing.scoring.errors import FindingsInvalid
+from chuangxing.scoring.limits import fits_total
+from chuangxing.scoring.points import fmt
 
 
 @dataclass
@@ -36,6 +42,7 @@ class ScoredGroup:
     penalty: np.ndarray
     labels: list[str]                  # the main rating's label per branch ("" when the rubric has none)
     scale: int
+    failed: dict[int, str] = field(default_factory=dict)   # assessment id → why it could not be scored (left out)
 
     def __post_init__(self) -> None:
         self.row_of = {node_id: i for i, node_id in enumerate(self.node_ids)}
@@ -93,8 +100,19 @@ def _batch(group) -> ScoredGroup | None:
                        result.penalty, labels or [""] * len(group.ids), result.scale)
 
 
-def _engine(rubric: Rubric, ids: list[int], findings: Iterable[dict]) -> ScoredGroup:
-    sheets = [score(rubric, data) for data in findings]
+def _engine(rubric: Rubric, all_ids: list[int], findings: Iterable[dict]) -> ScoredGroup:
+    sheets, ids, failed = [], [], {}
+    for pk, data in zip(all_ids, findings, strict=True):
+        try:
+            sheet = score(rubric, data)
+        except FindingsInvalid as exc:
+            failed[pk] = "；".join(e.message_zh for e in exc.errors[:3])
+            continue
+        if not fits_total(sheet.total):
+            failed[pk] = f"总分 {fmt(sheet.total)} 超出可保存的范围，请核对该支部的输入"
+            continue
+        sheets.append(sheet)
+        ids.append(pk)
     node_ids = [node.id for node, _ in rubric.nodes()]
     row_of = {node_id: i for i, node_id in enumerate(node_ids)}
     places = max([_places(n.score) for s in sheets for n in s.nodes()] + [_places(s.total) for s in sheets] + [0])
@@ -108,7 +126,8 @@ def _engine(rubric: Rubric, ids: list[int], findings: Iterable[dict]) -> ScoredG
         return np.array([int(v * one) for v in values], np.int64)
 
     return ScoredGroup(rubric, ids, node_ids, nodes, column(s.total for s in sheets), column(s.bonus for s in sheets),
-                       column(s.penalty for s in sheets), [s.rating.label if s.rating else "" for s in sheets], places)
+                       column(s.penalty for s in sheets), [s.rating.label if s.rating else "" for s in sheets], places,
+                       failed)
 
 
 def _places(value: Decimal) -> int:

@@ -80,6 +80,7 @@ from chuangxing.scoring import expressions
 from chuangxing.scoring.errors import FindingError, FindingsInvalid, InputError
 from chuangxing.scoring.findings import _KEYS as FINDINGS_KEYS
 from chuangxing.scoring.kinds import ABSENT, AllOrNothing, RuleBase, ZeroIf
+from chuangxing.scoring.limits import MAX_COUNT, MAX_VALUE, PERCENT_UNITS
 from chuangxing.scoring.points import ZERO, fmt
 
 I64 = np.int64
@@ -442,7 +443,7 @@ def _converter(spec: _Rule | None, scale: int, strict: bool) -> Callable[[Any], 
     rule = spec.rule
     if rule.kind == "per_occurrence":
         def count(x: Any) -> int:
-            return x if type(x) is int and x >= 0 else rule.parse_input(x)
+            return x if type(x) is int and 0 <= x <= MAX_COUNT else rule.parse_input(x)
         return count
     if rule.kind == "checklist":
         def missing(x: Any) -> int:
@@ -512,12 +513,13 @@ def _freeze(x: Any) -> Any:
 
 
 _OK, _MISSING, _ABSENT_VALUE, _FAILED = 0, 1, 2, 3
+_INT64_SAFE = 2 ** 62
 
 
 def _convert_one(convert: Callable[[Any], int], x: Any) -> tuple[int, Any]:
     """(status, the integer or the problem) for one entry."""
     try:
-        return _OK, convert(x)
+        value = convert(x)
     except _Absent:
         return _ABSENT_VALUE, None
     except InputError as exc:
@@ -525,6 +527,9 @@ def _convert_one(convert: Callable[[Any], int], x: Any) -> tuple[int, Any]:
     except (_OffScale, OverflowError):
         return _FAILED, InputError("off_scale", "小数位超过批量计分的精度或数值过大，请逐支部计分",
                                    "more decimal places than the batch scale, or too large")
+    if not -_INT64_SAFE <= value <= _INT64_SAFE:           # never handed to numpy: it would overflow int64
+        return _FAILED, InputError("too_large", "数值过大，无法计分", "value too large for the batch")
+    return _OK, value
 
 
 # -- columns → arrays --------------------------------------------------------------------------
@@ -745,13 +750,18 @@ def _bounds_count(plan: BatchPlan, spec: _Rule, v: np.ndarray) -> tuple[np.ndarr
         return v < 0, "negative_count", "次数不能为负数"
     if spec.rule.kind == "checklist":
         return v > c["items"], "out_of_range", f"清单只有 {c['items']} 项"
+    if (v > MAX_COUNT).any():
+        return v > MAX_COUNT, "too_large", f"次数过大（最多 {MAX_COUNT:,}）"
     if c["max"] is None and c["required"] is None:
         return v > plan.limit // c["points"], "too_large", "次数过大"
     return np.zeros(len(v), bool), "", ""
 
 
 def _bounds_number(plan: BatchPlan, spec: _Rule, v: np.ndarray) -> tuple[np.ndarray, str, str]:
-    return np.abs(v) > plan.limit, "too_large", "数值过大"
+    """The engine's bounds (:mod:`chuangxing.scoring.limits`): a percent within 0–100, any value within ``MAX_VALUE``."""
+    if getattr(spec.rule, "unit", "") in PERCENT_UNITS:
+        return (v < 0) | (v > 100 * plan.one), "out_of_range", "数值应在 0–100（%）之间"
+    return np.abs(v) > min(plan.limit, int(MAX_VALUE) * plan.one), "too_large", "数值过大"
 
 
 def _bounds_points(plan: BatchPlan, spec: _Rule, v: np.ndarray) -> tuple[np.ndarray, str, str]:

@@ -29,6 +29,7 @@ from typing import Any
 from chuangxing.facts.catalogue import fact_units
 from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring.errors import FindingError, FindingsInvalid, InputError
+from chuangxing.scoring.limits import check_fact
 
 _KEYS = {"rubric", "branch", "facts", "inputs", "fraud", "process", "note"}
 
@@ -84,10 +85,16 @@ def _facts(rubric: Rubric, facts: Any, errors: list[FindingError]) -> dict[str, 
         errors.append(_error("not_a_mapping", "facts 应为键值映射", "facts must be a mapping", path="facts"))
         return {}
     known = fact_units({name: decl.unit for name, decl in rubric.facts.items()})
-    for name in facts:
+    out = {}
+    for name, value in facts.items():
         if name not in known:
             errors.append(_error("unknown_fact", f"未知的事实 {name}", f"unknown fact {name}", path=f"facts.{name}"))
-    return {k: v for k, v in facts.items() if k in known}
+            continue
+        try:
+            out[name] = check_fact(known[name], value, what=f"事实 {name} ")
+        except InputError as exc:
+            errors.append(_error(exc.code, exc.message_zh, f"fact {name}: {exc.message_en}", path=f"facts.{name}"))
+    return out
 
 
 def _inputs(rubric: Rubric, inputs: Any, errors: list[FindingError]) -> dict[str, Any]:

@@ -23,6 +23,16 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from chuangxing.scoring.errors import InputError
+from chuangxing.scoring.limits import (
+    MAX_EVENT_COUNT,
+    MAX_PERSONS,
+    PERCENT_UNITS,
+    check_count,
+    check_many,
+    check_percent,
+    check_text,
+    read_number,
+)
 from chuangxing.scoring.points import ZERO, fmt, to_points
 from chuangxing.scoring.trace import Entry
 
@@ -51,20 +61,23 @@ class EvalContext:
     node_max: Decimal | None = None
 
 
-def _number(raw: Any, *, what: str) -> Decimal:
-    try:
-        return to_points(raw)
-    except (TypeError, ValueError):
-        raise InputError("not_a_number", f"{what}应为数字，收到 {raw!r}", f"{what} must be a number, got {raw!r}") from None
+def _number(raw: Any, *, what: str, unit: str = "") -> Decimal:
+    """A typed number within :mod:`chuangxing.scoring.limits` (a percent within 0–100)."""
+    value = read_number(raw, what=what)
+    return check_percent(value, what=what) if unit in PERCENT_UNITS else value
 
 
-def _count(raw: Any) -> int:
-    value = _number(raw, what="次数")
+def _count(raw: Any, *, what: str = "次数", most: int | None = None) -> int:
+    value = _number(raw, what=what)
     if value < 0:
-        raise InputError("negative_count", f"次数不能为负数：{fmt(value)}", f"count must not be negative: {value}")
+        raise InputError("negative_count", f"{what}不能为负数：{fmt(value)}", f"count must not be negative: {value}")
     if value != value.to_integral_value():
-        raise InputError("fractional_count", f"次数应为整数：{fmt(value)}", f"count must be whole: {value}")
-    return int(value)
+        raise InputError("fractional_count", f"{what}应为整数：{fmt(value)}", f"count must be whole: {value}")
+    return check_count(int(value), what=what) if most is None else check_count(int(value), what=what, most=most)
+
+
+def _reason(raw: Any, *, what: str = "理由") -> str:
+    return check_text(str(raw or "").strip(), what=what)
 
 
 def _yes_no(raw: Any) -> bool:
@@ -227,7 +240,7 @@ class Range(RuleBase):
             unknown = set(raw) - {"points", "reason"}
             if unknown:
                 raise InputError("unknown_field", f"未知字段：{'、'.join(sorted(unknown))}", f"unknown fields {unknown}")
-            points, reason = raw.get("points"), str(raw.get("reason") or "").strip()
+            points, reason = raw.get("points"), _reason(raw.get("reason"))
         else:
             points, reason = raw, ""
         value = _number(points, what="分值")
@@ -247,7 +260,7 @@ class Range(RuleBase):
         if self.repeat:
             if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
                 raise InputError("not_a_list", "应为逐次列出的清单", "must be a list of occurrences")
-            return tuple(self._choice(item) for item in raw)
+            return tuple(self._choice(item) for item in check_many(raw, what="逐次列出的项目"))
         return (self._choice(raw),)
 
     def evaluate(self, value: tuple[Choice, ...], ctx: EvalContext) -> list[Entry]:
@@ -314,7 +327,7 @@ class Banded(RuleBase):
                 raise InputError("absent_not_allowed", "本规则没有规定缺少数值时的分值，请填写数值",
                                  "this rule has no points for an absent value")
             return ABSENT
-        return _number(raw, what="数值")
+        return _number(raw, what="数值", unit=self.unit)
 
     def evaluate(self, value: Decimal | str, ctx: EvalContext) -> list[Entry]:
         if value == ABSENT:
@@ -355,7 +368,7 @@ class Threshold(RuleBase):
     sentence: ClassVar[str] = "数值与阈值比较，成立时扣或得固定分值，如“群众对党支部基本满意率低于80%扣4分”。"
 
     def parse_input(self, raw: Any) -> Decimal:
-        return _number(raw, what="数值")
+        return _number(raw, what="数值", unit=self.unit)
 
     def triggered(self, value: Decimal) -> bool:
         return _OPS[self.op][1](value, self.value)
@@ -486,7 +499,8 @@ class Events(RuleBase):
         types = {t.id: t for t in self.types}
         mods = {m.id for m in self.modifiers}
         events = []
-        for i, item in enumerate(raw, start=1):
+        for i, item in enumerate(check_many(raw, what="事件"), start=1):
+            _check_event_numbers(i, item)
             try:
                 event = Event.model_validate(item)
             except Exception as exc:  # pydantic's ValidationError, reported in the event's words
@@ -674,9 +688,9 @@ class Veto(RuleBase):
         if isinstance(raw, Mapping):
             if not _yes_no(raw.get("triggered", True)):
                 return None
-            return str(raw.get("reason") or "").strip() or "情形成立"
+            return _reason(raw.get("reason")) or "情形成立"
         if isinstance(raw, str) and raw.strip() not in ("是", "否", "yes", "no", "true", "false"):
-            return raw.strip()
+            return _reason(raw, what="否决情形的说明")
         return "情形成立" if _yes_no(raw) else None
 
     def evaluate(self, value: Any, ctx: EvalContext) -> list[Entry]:
@@ -698,9 +712,33 @@ Rule = Annotated[
 KIND_DOCS = {name: (cls.label, cls.sentence) for name, cls in RULE_KINDS.items()}
 
 
+_EVENT_FIELDS = {"type": "类型", "count": "次数", "persons": "人数", "project": "项目", "modifier": "修饰",
+                 "points": "分值", "reason": "理由", "note": "备注"}
+_EVENT_PROBLEMS = {"missing": "须填写", "extra_forbidden": "不是事件的字段", "string_type": "应为文字",
+                   "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+                   "greater_than_equal": "不能小于 1", "model_type": "应为键值映射", "dict_type": "应为键值映射"}
+
+
+def _check_event_numbers(i: int, item: Any) -> None:
+    """An event's count, persons and texts within :mod:`chuangxing.scoring.limits`, said in Chinese before pydantic reads it."""
+    if not isinstance(item, Mapping):
+        raise InputError("bad_event", f"第 {i} 个事件应为键值映射（type、count……）", f"event {i} must be a mapping")
+    for name, most in (("count", MAX_EVENT_COUNT), ("persons", MAX_PERSONS)):
+        if name in item:
+            what = f"第 {i} 个事件的{_EVENT_FIELDS[name]}"
+            value = _count(item[name], what=what, most=most)
+            if value < 1:
+                raise InputError("bad_event", f"{what}至少为 1", f"event {i}: {name} must be at least 1")
+    for name in ("project", "reason", "note"):
+        if isinstance(item.get(name), str):
+            check_text(item[name], what=f"第 {i} 个事件的{_EVENT_FIELDS[name]}")
+
+
 def _first_error(exc: Exception) -> str:
+    """pydantic's first problem, in Chinese: the field's name and what is wrong with it (never pydantic's English)."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         first = errors()[0]
-        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    return str(exc)
+        field = ".".join(_EVENT_FIELDS.get(str(p), str(p)) for p in first["loc"]) or "事件"
+        return f"{field}{_EVENT_PROBLEMS.get(first['type'], '不符合格式')}"
+    return "不符合格式"

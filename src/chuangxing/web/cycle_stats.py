@@ -5,6 +5,7 @@
 >>> short_board(cycle)[0]                            # the indicator losing the most points across the branches
 >>> losing_branches(cycle, "zj-org-1")               # the branches that lose points on one indicator, most first
 >>> branch_categories(assessment)                    # a branch's category scores against their maximum (radar)
+>>> unscored(cycle)                                  # branches left out because their findings do not score
 
 Scores are read at the cycle's current stage (``final``: the spot check for a sampled branch, the review
 otherwise, the self-assessment where nobody reviewed yet), scored for the whole cycle at once by
@@ -161,11 +162,14 @@ def losing_branches(cycle: Cycle, indicator_id: str) -> dict[str, Any] | None:
 
 
 def _indicator_figures(cycle: Cycle) -> dict[str, Any]:
-    """The short board and every indicator's losing branches, from one scoring of the whole cycle."""
+    """The short board and every indicator's losing branches, from one scoring of the whole cycle (and the branches
+    that could not be scored, left out of both)."""
     rows: dict[str, dict[str, Any]] = {}
     losing: dict[str, dict[str, Any]] = {}
+    failed: list[dict[str, Any]] = []
     names = dict(cycle.assessments.values_list("id", "branch__name"))
     for group in _groups(cycle):
+        failed += [{"assessment": pk, "branch": names.get(pk, ""), "reason": why} for pk, why in group.failed.items()]
         n = len(group.ids)
         for category in group.rubric.categories:
             for indicator in category.indicators:
@@ -191,7 +195,13 @@ def _indicator_figures(cycle: Cycle) -> dict[str, Any]:
     for found in losing.values():
         found["rows"].sort(key=lambda r: (-r["lost"], r["branch"]))
     return {"short_board": [{"rank": i, **r} for i, r in enumerate(ranked, start=1)],
+            "unscored": sorted(failed, key=lambda r: r["branch"]),
             **{f"losing:{indicator}": found for indicator, found in losing.items()}}
+
+
+def unscored(cycle: Cycle) -> list[dict[str, Any]]:
+    """The branches whose findings do not score (named, with why), left out of the cycle's score figures."""
+    return cached(cycle, "unscored", _indicator_figures) or []
 
 
 def results(cycle: Cycle, ids: list[int]) -> dict[int, tuple[Decimal, str]]:
@@ -209,6 +219,8 @@ def branch_categories(assessment: Assessment) -> list[dict[str, Any]]:
     if not groups:
         return []
     group = groups[0]
+    if not group.ids:           # its findings do not score (group.failed says why)
+        return []
     return [{"category": c.id, "title": c.title, "max": c.max, "score": group.score(c.id, 0)}
             for c in group.rubric.categories]
 

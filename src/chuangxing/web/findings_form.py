@@ -36,6 +36,7 @@ from chuangxing.assessments.sheets import _plain
 from chuangxing.facts.catalogue import FACTS
 from chuangxing.scoring.errors import InputError
 from chuangxing.scoring.kinds import RuleBase
+from chuangxing.scoring.limits import MAX_COUNT, MAX_EVENT_COUNT, MAX_PERSONS
 from chuangxing.scoring.points import fmt
 
 BLANK = ("", "未填写")
@@ -130,7 +131,7 @@ class Count(Input):
         return f"实际完成次数（应 {required} 次）" if required else "发生次数"
 
     def fields(self) -> dict[str, forms.Field]:
-        return {"value": forms.IntegerField(required=False, min_value=0, label=self.label(),
+        return {"value": forms.IntegerField(required=False, min_value=0, max_value=MAX_COUNT, label=self.label(),
                                             widget=forms.NumberInput(attrs={"inputmode": "numeric"}))}
 
     def initial(self, value: Any, source: str | None) -> dict[str, Any]:
@@ -270,10 +271,10 @@ class EventsInput(ListInput):
         types = [("", "—")] + [(t.id, self._type_label(t)) for t in rule.types]
         fields: dict[str, forms.Field] = {
             "type": forms.ChoiceField(required=False, choices=types, label="类型"),
-            "count": forms.IntegerField(required=False, min_value=1, label="次数"),
+            "count": forms.IntegerField(required=False, min_value=1, max_value=MAX_EVENT_COUNT, label="次数"),
         }
         if any(t.per_person for t in rule.types):
-            fields["persons"] = forms.IntegerField(required=False, min_value=1, label="人数")
+            fields["persons"] = forms.IntegerField(required=False, min_value=1, max_value=MAX_PERSONS, label="人数")
         fields["project"] = forms.CharField(required=False, max_length=200, label="项目")
         if rule.modifiers:
             fields["modifier"] = forms.ChoiceField(required=False, label="折算",
@@ -494,7 +495,7 @@ class FactOverrideForm(forms.Form):
     @staticmethod
     def _value_field(unit: str, items: list[tuple[str, str]] | None) -> forms.Field:
         if unit in ("count", "days"):
-            return forms.IntegerField(min_value=0, label="数值")
+            return forms.IntegerField(min_value=0, max_value=MAX_COUNT, label="数值")
         if unit == "percent":
             return forms.DecimalField(min_value=0, max_value=100, max_digits=9, decimal_places=4, label="百分比（%）")
         if unit == "number":

@@ -31,6 +31,7 @@ def dashboard_data(cycle) -> dict[str, Any]:
         "distribution": cycle_stats.distribution(cycle),
         "levels": cycle_stats.level_counts(cycle),
         "short_board": cycle_stats.short_board(cycle),
+        "unscored": cycle_stats.unscored(cycle),
         "submissions": cycle_stats.submissions_per_day(cycle),
         "progress": {k: v for k, v in cycle_stats.progress(cycle).items() if k in ("total", "submitted", "counts")},
     }

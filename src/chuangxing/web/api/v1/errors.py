@@ -14,18 +14,28 @@
 405    method_not_allowed
 409    conflict                someone saved or moved it since the ``version`` sent; nothing was written
 413    evidence_too_large      a file over ``CHUANGXING_EVIDENCE_MAX_BYTES``
-422    findings_invalid        the inputs do not fit the rubric; ``errors`` names each rule
+422    findings_invalid        the inputs do not fit the rubric (or the total they make does not fit what
+                               is stored: ``total_out_of_range``); ``errors`` names each rule
+500    server_error            anything else: logged with its traceback (in English), never shown
 =====  ======================  ==========================================================
+
+A body that is not JSON at all (or nested too deep, or a number too long to read) is ``400 bad_json``.
 """
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from chuangxing.assessments.evidence import EvidenceRefused
 from chuangxing.assessments.workflow import EditConflict, NotAllowed, WorkflowError
 from chuangxing.scoring.errors import FindingsInvalid
+from chuangxing.web.views.errors import SERVER_ERROR
+
+log = logging.getLogger("chuangxing.api")
 
 STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 422: "findings_invalid"}
@@ -58,8 +68,7 @@ def _validation(exc: ValidationError) -> tuple:
 # Each refusal as (status, code, Chinese message, extra fields); the most specific class is used (ninja walks the MRO).
 ANSWERS = {
     ApiError: lambda exc: (exc.status_code, exc.code, exc.message, {}),
-    HttpError: lambda exc: _csrf_failed() if "CSRF" in str(exc) else (
-        exc.status_code, STATUS_CODES.get(exc.status_code, "error"), STATUS_MESSAGES.get(exc.status_code, str(exc)), {}),
+    HttpError: lambda exc: _http_error(exc),
     ValidationError: _validation,
     AuthenticationError: lambda exc: (401, "not_authenticated", STATUS_MESSAGES[401], {}),
     AuthorizationError: lambda exc: (403, "forbidden", STATUS_MESSAGES[403], {}),
@@ -69,7 +78,25 @@ ANSWERS = {
     WorkflowError: lambda exc: (409 if exc.code == "conflict" else 400, exc.code, exc.message_zh, {}),
     EvidenceRefused: lambda exc: (413 if exc.code == "evidence_too_large" else 400, exc.code, exc.message_zh, {}),
     FindingsInvalid: lambda exc: (422, "findings_invalid", exc.message_zh, {"errors": [e.to_dict() for e in exc.errors]}),
+    PermissionDenied: lambda exc: (403, "forbidden", STATUS_MESSAGES[403], {}),
+    SuspiciousOperation: lambda exc: (400, "bad_request", STATUS_MESSAGES[400], {}),
+    Exception: lambda exc: _server_error(exc),
 }
+
+
+def _http_error(exc: HttpError) -> tuple:
+    cause = exc.__cause__
+    if isinstance(cause, ApiError):             # ninja wraps what the body parser raised ("Cannot parse request body")
+        return cause.status_code, cause.code, cause.message, {}
+    if "CSRF" in str(exc):
+        return _csrf_failed()
+    return exc.status_code, STATUS_CODES.get(exc.status_code, "error"), STATUS_MESSAGES.get(exc.status_code, str(exc)), {}
+
+
+def _server_error(exc: Exception) -> tuple:
+    """Whatever no handler above answers: logged with its traceback, answered with the error body (even with DEBUG on)."""
+    log.error("API request failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    return 500, "server_error", SERVER_ERROR, {}
 
 
 def install_handlers(api) -> None:

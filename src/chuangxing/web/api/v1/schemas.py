@@ -8,6 +8,10 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import Field, StringConstraints
 
+from chuangxing.scoring.limits import MAX_TEXT
+
+VERSION_MAX = 2 ** 31 - 1      # a version beyond what the column holds is refused as invalid, never queried
+
 Stage = Literal["self", "review", "inspection"]
 
 
@@ -75,20 +79,20 @@ class AssessmentDetail(AssessmentSummary):
 
 
 class FindingChange(Schema):
-    value: Any = Field(None, description="规则的输入；null 表示清除")
-    reason: str = ""
+    value: Any = Field(None, description="规则的输入；null 表示清除（数值的范围见 scoring.limits：次数、人数、数值、小数位）")
+    reason: str = Field("", max_length=MAX_TEXT)
 
 
 class FindingsIn(Schema):
     stage: Stage
-    version: int = Field(ge=0)
-    values: dict[str, FindingChange]
+    version: int = Field(ge=0, le=VERSION_MAX)
+    values: dict[str, FindingChange] = Field(max_length=1000)
 
 
 class TransitionIn(Schema):
     action: str = Field(max_length=40)
     reason: str = Field("", max_length=4000)
-    version: int | None = Field(None, ge=0)
+    version: int | None = Field(None, ge=0, le=VERSION_MAX)
 
 
 class ReviewRows(Schema):
@@ -136,7 +140,7 @@ class FactOut(Schema):
 class FactOverrideIn(Schema):
     value: Any = Field(None, description="人工认定的值（按事实的单位）；null 表示撤销修改，恢复计算值")
     reason: str = Field(max_length=500)
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=VERSION_MAX)
 
 
 class FactOverrideOut(Schema):
@@ -148,7 +152,7 @@ class FactOverrideOut(Schema):
 class ReportIn(Schema):
     text: str = Field("", max_length=20000)
     passed_on: date | None = Field(None, description="支委会讨论通过日期")
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=VERSION_MAX)
 
 
 class ReportOut(Schema):

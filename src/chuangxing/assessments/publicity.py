@@ -163,8 +163,10 @@ def dismiss_objections(*, cycle: Cycle, objections: Iterable[int], reason: str, 
     reason = (reason or "").strip() or (SPAM_REASON if spam else "")
     if not reason:
         raise Refused("empty_reason", "请写明不予受理的理由（将在公示页面上显示）", "a dismissal needs a reason")
-    if len(reason) > MAX_OBJECTION or "\x00" in reason:
-        raise Refused("reason_too_long", f"理由不能超过 {MAX_OBJECTION} 字", "reason too long")
+    if len(reason) > MAX_OBJECTION:
+        raise Refused("reason_too_long", f"理由不能超过 {MAX_OBJECTION} 字（现有 {len(reason)} 字）", "reason too long")
+    if "\x00" in reason:
+        raise Refused("bad_text", "理由含有无法保存的字符，请删去后再提交", "NUL in reason")
     chosen = list(Objection.objects.filter(pk__in=ids, notice__cycle=cycle, status=ObjectionStatus.OPEN)
                   .select_related("assessment").order_by("pk"))
     if len(chosen) != len(ids):

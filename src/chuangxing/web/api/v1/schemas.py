@@ -211,7 +211,8 @@ class ObjectionOut(Schema):
 
 
 class DismissIn(Schema):
-    objections: list[int] = Field(min_length=1, max_length=10000, description="要关闭的未答复异议")
+    objections: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=10000,
+                                                                       description="要关闭的未答复异议的编号")
     reason: str = Field("", max_length=2000, description="不予受理的理由；spam 时可空（记为“恶意或重复提交”）")
     spam: bool = False
 

@@ -6,11 +6,22 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
+from chuangxing.assessments import publicity
 from chuangxing.assessments.bulk import score_assessments, score_one
 from chuangxing.assessments.inspection import complete_inspection
-from chuangxing.assessments.models import Assessment, AuditEntry, FinalRating, Notice, Objection, Role, State
-from chuangxing.assessments.publicity import announce, answer_objection, finalize, object_to
+from chuangxing.assessments.models import (
+    Assessment,
+    AuditEntry,
+    FinalRating,
+    Notice,
+    Objection,
+    ObjectionStatus,
+    Role,
+    State,
+)
+from chuangxing.assessments.publicity import announce, answer_objection, dismiss_objections, finalize, object_to
 from chuangxing.assessments.sampling import draw_sample
 from chuangxing.assessments.services import open_cycle, sheet_of
 from chuangxing.assessments.workflow import WorkflowError
@@ -93,6 +104,99 @@ def test_an_objection_blocks_finalization_until_it_is_answered(world):
     assert objection.answered_by == w.reviewer_a and objection.answered_at is not None
     summary = finalize(cycle=w.cycle, by=w.admin, now=AFTER)
     assert summary == {"finalized": 3, "ratings": {"stars": {"四星": 2, "不予评星": 1}}, "closed": True}
+
+
+@pytest.fixture
+def counts():
+    """The flood counters live in Django's cache: each test starts and ends with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def running_notice(w) -> Notice:
+    complete_inspection(assessment=w.assessment(w.b1), by=w.inspector)
+    return notice(w)
+
+
+@pytest.mark.django_db
+def test_a_flood_of_objections_from_one_address_is_cut_at_the_limit(world, counts):
+    """The issue: 50 anonymous objections in under a second were all stored. Now an address gets 3 per notice
+    in 10 minutes; another address still gets through."""
+    n, a2 = running_notice(world), world.assessment(world.a2)
+    outcomes = []
+    for i in range(50):
+        try:
+            object_to(notice=n, assessment=a2, text=f"异议{i}", source="203.0.113.9", now=DURING)
+            outcomes.append("stored")
+        except WorkflowError as refusal:
+            outcomes.append(refusal.code)
+            message = refusal.message_zh
+
+    assert outcomes == ["stored"] * publicity.OBJECTIONS_PER_SOURCE + ["too_many_objections"] * 47
+    assert message == "同一网络地址 10 分钟内对本公示最多提出 3 条异议，请稍后再提交（多项意见可写在同一条异议中）"
+    assert Objection.objects.count() == 3
+    object_to(notice=n, assessment=a2, text="另一位群众的异议", source="198.51.100.4", now=DURING)
+    assert Objection.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_notice_takes_a_bounded_number_of_objections_a_minute_from_everyone(world, counts):
+    n, a2 = running_notice(world), world.assessment(world.a2)
+    stored = 0
+    for i in range(50):
+        try:
+            object_to(notice=n, assessment=a2, text=f"异议{i}", source=f"10.0.{i}.1", now=DURING)
+            stored += 1
+        except WorkflowError as refusal:
+            assert (refusal.code, refusal.message_zh) == ("too_many_objections", "本公示刚刚收到的异议过多，请过几分钟再提交")
+
+    assert stored == Objection.objects.count() == publicity.OBJECTIONS_PER_NOTICE
+
+
+@pytest.mark.django_db
+def test_an_objection_is_at_most_2000_characters(world, counts):
+    n, a2 = running_notice(world), world.assessment(world.a2)
+    error = refusal(object_to, notice=n, assessment=a2, text="长" * 2001, now=DURING)
+    assert (error.code, error.message_zh) == ("objection_too_long", "异议内容不能超过 2000 字（现有 2001 字），请精简后再提交")
+    assert refusal(object_to, notice=n, assessment=a2, text="有\x00字", now=DURING).code == "bad_text"
+    assert not Objection.objects.exists()
+    assert len(object_to(notice=n, assessment=a2, text="长" * 2000, now=DURING).text) == 2000
+
+
+@pytest.mark.django_db
+def test_objections_dismissed_in_bulk_no_longer_block_finalization(world, counts):
+    w = world
+    n, a2 = running_notice(w), w.assessment(w.a2)
+    flood = [object_to(notice=n, assessment=a2, text=f"刷屏{i}", source=f"10.1.{i}.1", now=DURING).pk for i in range(5)]
+    real = object_to(notice=n, assessment=a2, text="该支部书记长期不在岗", now=DURING)
+    ids = flood[:3]
+
+    assert refusal(dismiss_objections, cycle=w.cycle, objections=ids, reason="重复", by=w.reviewer_a).code == "forbidden"
+    assert refusal(dismiss_objections, cycle=w.cycle, objections=[], reason="重复", by=w.admin).code == "nothing_selected"
+    error = refusal(dismiss_objections, cycle=w.cycle, objections=ids, reason=" ", by=w.admin)
+    assert (error.code, error.message_zh) == ("empty_reason", "请写明不予受理的理由（将在公示页面上显示）")
+    assert dismiss_objections(cycle=w.cycle, objections=ids, reason="与本次公示无关的内容", by=w.admin, now=DURING) == 3
+    assert dismiss_objections(cycle=w.cycle, objections=flood[3:], reason="", spam=True, by=w.admin) == 2
+
+    statuses = dict(Objection.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in flood] == ["dismissed"] * 3 + ["spam"] * 2
+    assert Objection.objects.get(pk=flood[4]).answer == "恶意或重复提交"
+    entries = AuditEntry.objects.filter(action="dismiss_objection")
+    assert sorted(e.target for e in entries) == sorted(f"objection:{pk}" for pk in flood)
+    assert {(e.actor, e.old, e.reason) for e in entries if e.new == "dismissed"} == {(w.admin, "open", "与本次公示无关的内容")}
+    assert AuditEntry.objects.filter(action="dismiss_objections").count() == 2
+    # all or nothing: one already closed in the selection, nothing changes
+    error = refusal(dismiss_objections, cycle=w.cycle, objections=[flood[0], real.pk], reason="无关", by=w.admin)
+    assert error.code == "objections_changed" and Objection.objects.get(pk=real.pk).status == ObjectionStatus.OPEN
+    assert refusal(answer_objection, objection=Objection.objects.get(pk=flood[0]), answer="已核实",
+                   by=w.admin).code == "objection_closed"
+
+    error = refusal(finalize, cycle=w.cycle, by=w.admin, now=AFTER)
+    assert error.message_zh.endswith("（甲二支部：“该支部书记长期不在岗”，共 1 条）")       # only the open one
+    answer_objection(objection=real, answer="经核实，已按规定扣分", by=w.reviewer_a)
+    assert Objection.objects.get(pk=real.pk).status == ObjectionStatus.ANSWERED
+    assert finalize(cycle=w.cycle, by=w.admin, now=AFTER)["finalized"] == 3
 
 
 @pytest.mark.django_db

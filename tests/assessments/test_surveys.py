@@ -1,4 +1,4 @@
-"""党员群众测评: hashed one-time tokens, one anonymous vote per token, exact rates that become facts.
+"""党员群众测评: keyed, salted one-time tokens, one anonymous vote per token, exact rates that become facts.
 
 The world is ``conftest.World`` (镇江 rubric): 甲党委's reviewer runs the surveys of 甲一支部.
 """
@@ -6,12 +6,15 @@ The world is ``conftest.World`` (镇江 rubric): 甲党委's reviewer runs the s
 from __future__ import annotations
 
 import hashlib
+import hmac
+import random
 import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection, models
 from django.test import Client
 from django.urls import reverse
@@ -45,6 +48,10 @@ def vote(tokens, *answers):
         answer(token=token, answer=choice)
 
 
+def keyed(message: str, key: str | None = None) -> str:
+    return hmac.new((key or settings.SECRET_KEY).encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def after(survey):
     return survey.closes_at + timedelta(seconds=1)
 
@@ -62,7 +69,8 @@ def test_tokens_are_shown_once_and_stored_only_as_hashes(world):
     assert all(surveys.TOKEN_SHAPE.fullmatch(t) for t in tokens)
     assert not set("01OIL") & set("".join(tokens))
     stored = list(SurveyToken.objects.filter(survey=survey).values_list("token_hash", flat=True))
-    assert sorted(stored) == sorted(hashlib.sha256(t.encode()).hexdigest() for t in tokens)
+    assert len(survey.salt) == 32
+    assert sorted(stored) == sorted(keyed(f"survey-token:{survey.salt}:{t}") for t in tokens)
     columns = [f.attname for f in SurveyToken._meta.concrete_fields]
     for row in SurveyToken.objects.filter(survey=survey).values_list(*columns):
         assert not any(t in str(value) for value in row for t in tokens)
@@ -93,7 +101,7 @@ def test_a_token_votes_once(world):
     assert second.value.code == "token_used"
     assert second.value.message_zh == USED
     assert results(survey).counts == {Choice.SATISFIED: 0, Choice.BASIC: 1, Choice.UNSATISFIED: 0}
-    assert SurveyToken.objects.filter(survey=survey, used_at__isnull=False).count() == 1
+    assert SurveyToken.objects.filter(survey=survey, used_on__isnull=False).count() == 1
 
 
 def test_a_token_read_as_unused_by_two_submissions_counts_once(world, monkeypatch):
@@ -102,7 +110,7 @@ def test_a_token_read_as_unused_by_two_submissions_counts_once(world, monkeypatc
     survey, tokens = make(world, tokens=1)
     stale = SurveyToken.objects.select_related("survey__assessment__branch").get(survey=survey)
     answer(token=tokens[0], answer=Choice.SATISFIED)
-    monkeypatch.setattr(surveys, "_token_row", lambda token: stale)     # still says used_at is None
+    monkeypatch.setattr(surveys, "_token_row", lambda token: stale)     # still says used_on is None
 
     with pytest.raises(Refused) as second:
         answer(token=tokens[0], answer=Choice.UNSATISFIED)
@@ -120,7 +128,7 @@ def test_a_closed_survey_refuses_votes(world):
     assert closed.value.code == "survey_closed"
     assert closed.value.message_zh.startswith("本次测评已于") and closed.value.message_zh.endswith("截止")
     assert not SurveyAnswer.objects.exists()
-    assert not SurveyToken.objects.filter(used_at__isnull=False).exists()
+    assert not SurveyToken.objects.filter(used_on__isnull=False).exists()
 
 
 def test_closing_early(world):
@@ -155,7 +163,7 @@ def test_an_answer_outside_the_three_is_refused(world):
 
     assert bad.value.code == "bad_answer"
     assert bad.value.message_zh == "请选择满意、基本满意、不满意之一"
-    assert SurveyToken.objects.get(survey=survey).used_at is None     # the token is still good
+    assert SurveyToken.objects.get(survey=survey).used_on is None     # the token is still good
 
 
 # -- anonymity -----------------------------------------------------------------------------------
@@ -167,6 +175,81 @@ def test_answers_hold_nothing_but_the_survey_and_the_choice():
     assert not any(isinstance(f, models.DateField | models.DateTimeField | models.GenericIPAddressField)
                    for f in fields.values())
     assert not any(f.related_model is SurveyAnswer for f in SurveyToken._meta.get_fields() if f.is_relation)
+
+
+# The surveys of five trials: (branch, kind, reviewer) — one survey of each kind per assessment.
+TRIALS = [("a1", "public", "reviewer_a"), ("a1", "members", "reviewer_a"), ("a2", "public", "reviewer_a"),
+          ("a2", "members", "reviewer_a"), ("b1", "public", "reviewer_b")]
+
+
+def database_copy(survey) -> tuple[list[dict], list[dict]]:
+    """What a dump of the database holds for a survey: every stored field of its token and answer rows, in
+    primary-key order, which is also their insertion order for the tokens (written once, all together)."""
+    tokens = list(SurveyToken.objects.filter(survey=survey).order_by("pk").values())
+    answers = list(SurveyAnswer.objects.filter(survey=survey).order_by("pk").values())
+    return tokens, answers
+
+
+def test_a_database_copy_does_not_link_a_vote_to_its_printed_token(world):
+    """Whoever printed the cards knows each token's holder; with a copy of the database they must not learn
+    how any of them voted. Twelve holders vote in a known order (the first six 满意, the last six 不满意)."""
+    same_order_as_votes, tokens_in_printed_order = 0, 0
+    for branch, kind, reviewer in TRIALS:
+        survey, printed = make(world, kind=kind, tokens=12, branch=getattr(world, branch), by=getattr(world, reviewer))
+        voters = random.Random(f"{branch}{kind}").sample(printed, 12)
+        choices = [Choice.SATISFIED] * 6 + [Choice.UNSATISFIED] * 6
+        for token, choice in zip(voters, choices, strict=True):
+            answer(token=token, answer=choice)
+        token_rows, answer_rows = database_copy(survey)
+
+        # no stored field holds a token or its plain hash: a printed card does not find its row
+        unkeyed = {hashlib.sha256(v.encode()).hexdigest() for t in printed for v in (t, t.lower(), surveys.grouped(t))}
+        stored = {str(value) for row in token_rows for value in row.values()}
+        assert not stored & (unkeyed | set(printed))
+        # the day of use only, the same for every voter of the day
+        assert {row["used_on"] for row in token_rows} == {timezone.localdate()}
+        assert set(token_rows[0]) == {"id", "survey_id", "token_hash", "lookup", "used_on"}
+        assert set(answer_rows[0]) == {"id", "survey_id", "answer"}
+        # the rows' order is not the cards' order (which rows are which card the test alone can tell)
+        card_of = {keyed(f"survey-token:{survey.salt}:{t}"): t for t in printed}
+        tokens_in_printed_order += [card_of[row["token_hash"]] for row in token_rows] == sorted(printed)
+        # the answers' key order is not the order of the votes
+        same_order_as_votes += [row["answer"] for row in answer_rows] == choices
+
+    assert same_order_as_votes < len(TRIALS)         # by chance 1 in 924 a trial; all five: never
+    assert tokens_in_printed_order < len(TRIALS)
+
+
+def test_tokens_printed_before_salting_still_vote(world):
+    """A survey made before the salt kept its tokens' plain SHA-256, with no lookup tag: they still answer once."""
+    survey, _ = make(world, tokens=1)
+    Survey.objects.filter(pk=survey.pk).update(salt="")
+    old = ["K7M3Q9TXWP", "4HNRB2ZJ8C"]
+    SurveyToken.objects.filter(survey=survey).delete()
+    SurveyToken.objects.bulk_create([SurveyToken(survey=survey, token_hash=hashlib.sha256(t.encode()).hexdigest())
+                                     for t in old])
+
+    answer(token="k7m3q-9txwp", answer=Choice.SATISFIED)
+    with pytest.raises(Refused) as again:
+        answer(token=old[0], answer=Choice.BASIC)
+
+    assert again.value.code == "token_used"
+    assert surveys.survey_of(old[1]) == survey
+    assert results(survey).counts[Choice.SATISFIED] == 1
+
+
+def test_tokens_made_under_a_rotated_secret_key_still_vote(world, settings):
+    survey, tokens = make(world, tokens=2)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
+
+    answer(token=tokens[0], answer=Choice.SATISFIED)
+    settings.SECRET_KEY_FALLBACKS = []
+
+    with pytest.raises(Refused) as unknown:
+        answer(token=tokens[1], answer=Choice.SATISFIED)
+    assert unknown.value.code == "token_unknown"
+    assert results(survey).answered == 1
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -329,7 +412,7 @@ def test_an_approved_assessment_takes_no_survey(world):
 @pytest.mark.django_db(transaction=True)
 def test_two_connections_submitting_one_token_count_once(monkeypatch):
     """Thread A marks the token and, before committing, lets thread B in: B has read the token as
-    unused, its UPDATE waits for A's row lock and then finds ``used_at`` set: refused, nothing written."""
+    unused, its UPDATE waits for A's row lock and then finds ``used_on`` set: refused, nothing written."""
     from tests.assessments.conftest import World
 
     world = World()

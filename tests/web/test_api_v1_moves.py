@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, FinalRating, State
+from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, FinalRating, Objection, State
 from chuangxing.assessments.services import findings_data, rubric_of
 from chuangxing.scoring import score
 from chuangxing.web.api import v1
@@ -261,7 +261,8 @@ def test_cycle_moves_are_for_the_admin_of_the_scope(client, world):
     notice = {"title": "公示", "starts_on": str(today), "ends_on": str(today + timedelta(days=6))}
     calls = [("get", f"/api/v1/cycles/{cycle.pk}/progress", None), ("get", f"/api/v1/cycles/{cycle.pk}/sample", None),
              ("post", f"/api/v1/cycles/{cycle.pk}/sample", {}), ("post", f"/api/v1/cycles/{cycle.pk}/notices", notice),
-             ("post", f"/api/v1/cycles/{cycle.pk}/finalize", {})]
+             ("post", f"/api/v1/cycles/{cycle.pk}/finalize", {}), ("get", f"/api/v1/cycles/{cycle.pk}/objections", None),
+             ("post", f"/api/v1/cycles/{cycle.pk}/objections/dismiss", {"objections": [1], "spam": True})]
 
     for user in (world.reviewer_a, world.secretary_a1, world.inspector):
         for method, url, data in calls:
@@ -354,6 +355,25 @@ def test_a_whole_cycle_walked_through_the_api(client, world):
                       "ends_on": str(today - timedelta(days=1))}, admin)
     assert announced.status_code == 201, announced.content
     assert body(announced)["announced"] == 3 and body(announced)["url"] == f"/notice/{body(announced)['id']}/"
+    target = Assessment.objects.filter(cycle=cycle).order_by("pk").first()
+    for i in range(3):
+        Objection.objects.create(notice_id=body(announced)["id"], assessment=target, text=f"刷屏{i}")
+    blocked = post(client, f"/api/v1/cycles/{cycle.pk}/finalize", {}, admin)
+    assert blocked.status_code == 400 and error(blocked)["code"] == "objections_open"
+    listed = body(client.get(f"/api/v1/cycles/{cycle.pk}/objections", **admin))
+    assert [(o["status"], o["text"]) for o in listed] == [("open", "刷屏0"), ("open", "刷屏1"), ("open", "刷屏2")]
+    ids = [o["id"] for o in listed]
+    no_reason = post(client, f"/api/v1/cycles/{cycle.pk}/objections/dismiss", {"objections": ids[:1]}, admin)
+    assert no_reason.status_code == 400 and error(no_reason)["code"] == "empty_reason"
+    assert body(post(client, f"/api/v1/cycles/{cycle.pk}/objections/dismiss",
+                     {"objections": ids[:1], "reason": "与公示无关"}, admin)) == {"closed": 1}
+    assert body(post(client, f"/api/v1/cycles/{cycle.pk}/objections/dismiss",
+                     {"objections": ids[1:], "spam": True}, admin)) == {"closed": 2}
+    listed = body(client.get(f"/api/v1/cycles/{cycle.pk}/objections", **admin))
+    assert [(o["status"], o["answer"]) for o in listed] == [("dismissed", "与公示无关"), ("spam", "恶意或重复提交"),
+                                                           ("spam", "恶意或重复提交")]
+    twice = post(client, f"/api/v1/cycles/{cycle.pk}/objections/dismiss", {"objections": ids, "spam": True}, admin)
+    assert twice.status_code == 400 and error(twice)["code"] == "objections_changed"
     finalized = post(client, f"/api/v1/cycles/{cycle.pk}/finalize", {}, admin)
     assert finalized.status_code == 200, finalized.content
     assert body(finalized)["finalized"] == 3 and body(finalized)["closed"] is True

@@ -4,6 +4,7 @@ dashboards and their JSON, the public notice; and that nobody else gets in."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -193,6 +194,81 @@ def test_the_notice_refuses_objections_outside_its_period(world):
     target = world.cycle.assessments.first()
     response = client.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": "迟到的异议"})
     assert "不在公示期内" in text(response) and not Objection.objects.exists()
+
+
+@pytest.fixture
+def counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_flood_on_the_public_notice_is_refused_with_429_beside_the_form(world, counts):
+    notice = announced(world)
+    target = world.cycle.assessments.order_by("pk").first()
+    public = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [public.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": f"异议{i}"}).status_code
+             for i in range(50)]
+
+    assert codes == [302] * 3 + [429] * 47
+    assert Objection.objects.count() == 3
+    refused = public.post(f"/notice/{notice.pk}/", {"assessment": target.pk, "text": "再来一条"})
+    page = text(refused)
+    form = page[page.index('<form method="post" class="cx-form">'):page.index("</form>")]
+    assert "同一网络地址 10 分钟内对本公示最多提出 3 条异议" in form and 'role="alert"' in form
+    assert "再来一条" in form                      # what was typed is kept
+    too_long = Client(REMOTE_ADDR="198.51.100.4").post(f"/notice/{notice.pk}/", {"assessment": target.pk,
+                                                                                "text": "长" * 2001})
+    assert too_long.status_code == 400 and "异议内容不能超过 2000 字（现有 2001 字），请精简后再提交" in text(too_long)
+    assert 'maxlength="2000"' in text(too_long) and Objection.objects.count() == 3
+
+
+def test_the_admin_closes_objections_in_bulk_after_confirming(admin, world, counts):
+    notice = announced(world)
+    target = world.cycle.assessments.order_by("pk").first()
+    flood = [Objection.objects.create(notice=notice, assessment=target, text=f"刷屏内容{i}").pk for i in range(4)]
+    real = Objection.objects.create(notice=notice, assessment=target, text="主题党日没有开展")
+    url = f"/cycles/{world.cycle.pk}/objections/dismiss/"
+    page = text(admin.get(f"/cycles/{world.cycle.pk}/publicity/"))
+    assert 'form="dismiss-form"' in page and "所选异议不予受理" in page
+
+    # the first POST only says what will happen
+    asked = admin.post(url, {"objections": flood[:3], "kind": "dismissed", "reason": "与公示结果无关"})
+    assert asked.status_code == 200
+    assert "确认：将关闭所选的 3 条异议，标记为“不予受理”。" in text(asked) and "此操作不可撤销" in text(asked)
+    assert not Objection.objects.exclude(status="open").exists()
+    missing = admin.post(url, {"objections": flood[:3], "kind": "dismissed", "reason": ""}, follow=True)
+    assert "请写明不予受理的理由" in text(missing) and not Objection.objects.exclude(status="open").exists()
+
+    done = admin.post(url, {"objections": flood[:3], "kind": "dismissed", "reason": "与公示结果无关", "confirm": "1"},
+                      follow=True)
+    assert "已将 3 条异议标记为不予受理" in text(done)
+    spam = admin.post(url, {"objections": [flood[3]], "kind": "spam", "reason": "", "confirm": "1"}, follow=True)
+    assert "已将 1 条异议标记为恶意或重复提交" in text(spam)
+    assert dict(Objection.objects.values_list("pk", "status")) == {
+        **{pk: "dismissed" for pk in flood[:3]}, flood[3]: "spam", real.pk: "open"}
+    assert AuditEntry.objects.filter(action="dismiss_objection", actor=world.admin).count() == 4
+    again = admin.post(url, {"objections": [flood[0]], "kind": "dismissed", "reason": "x", "confirm": "1"}, follow=True)
+    assert "所选的异议已处理或不存在" in text(again)
+
+    public = text(Client().get(f"/notice/{notice.pk}/"))
+    assert public.count("不予受理：与公示结果无关") == 3 and "不予受理：恶意或重复提交" in public
+    assert "待答复" in public and "刷屏内容" not in public and "主题党日没有开展" not in public
+    # only the open objection still holds finalization back
+    world.cycle.notices.update(starts_on=timezone.localdate() - timedelta(days=10),
+                               ends_on=timezone.localdate() - timedelta(days=3))
+    refused = text(admin.post(f"/cycles/{world.cycle.pk}/finalize/", follow=True))
+    assert "共 1 条" in refused and "主题党日没有开展" in refused
+
+
+def test_only_the_admin_closes_objections(world):
+    notice = announced(world)
+    objection = Objection.objects.create(notice=notice, assessment=world.cycle.assessments.first(), text="异议")
+    reviewer = as_user(world.reviewer)
+    response = reviewer.post(f"/cycles/{world.cycle.pk}/objections/dismiss/",
+                             {"objections": [objection.pk], "kind": "spam", "confirm": "1"})
+    assert response.status_code in (403, 404)
+    assert Objection.objects.get().status == "open"
 
 
 def test_an_unknown_notice_is_404(client, db):

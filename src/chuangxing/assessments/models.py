@@ -11,7 +11,7 @@
         Rectification     整改 items for a weak branch, answered and re-inspected
       Survey              党员群众测评 of one branch: one-time tokens, anonymous answers
       SampleDraw          抽验: the seed, the population and the sample, re-verifiable by anyone
-      Notice, Objection   公示 and the objections that must be answered before finalizing
+      Notice, Objection   公示 and the objections that must be answered (or dismissed) before finalizing
     RoleAssignment        admin / reviewer / inspector / secretary, scoped to an organization subtree
     AuditEntry            append-only: who changed what, when, old → new, why
 
@@ -21,6 +21,7 @@ The states of an assessment and the moves between them are in ``workflow.py``.
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -236,17 +237,24 @@ class Survey(models.Model):
     kind = models.CharField(max_length=10, choices=SurveyKind.choices)
     closes_at = models.DateTimeField("截止时间")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Random, per survey, mixed into its tokens' keyed hashes; empty for surveys made before salting
+    # (their tokens keep the plain SHA-256 they were printed with: see ``surveys.hash_token``).
+    salt = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "kind"], name="one_survey_per_kind")]
 
 
 class SurveyToken(models.Model):
-    """A one-time token. Only its hash is kept; answers are not linked to it (anonymity)."""
+    """A one-time token. Only its keyed, salted hash is kept; answers are not linked to it (anonymity).
+
+    ``lookup`` is 16 bits of another keyed hash of the token, to find its row without knowing its survey;
+    ``used_on`` is the day of use only, never the time (``surveys`` explains both)."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="tokens")
     token_hash = models.CharField(max_length=64, unique=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    lookup = models.CharField(max_length=4, blank=True, default="", db_index=True)
+    used_on = models.DateField(null=True, blank=True)
 
 
 class Answer(models.TextChoices):
@@ -256,6 +264,9 @@ class Answer(models.TextChoices):
 
 
 class SurveyAnswer(models.Model):
+    """One vote: the survey and the choice. The key is random, so the order of the keys is not the order of the votes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
     answer = models.CharField(max_length=12, choices=Answer.choices)
 
@@ -280,15 +291,29 @@ class Notice(models.Model):
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
 
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", "待答复"
+    ANSWERED = "answered", "已答复"
+    DISMISSED = "dismissed", "不予受理"
+    SPAM = "spam", "不予受理（恶意或重复提交）"
+
+
 class Objection(models.Model):
+    """An objection to an announced result. Open ones block finalization; answered, dismissed (不予受理) and
+    spam ones do not. ``answer`` holds the answer, or the reason it was not accepted (shown publicly)."""
+
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="objections")
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="objections")
     text = models.TextField("异议内容")
     submitted_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField("处理结果", max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
     answer = models.TextField("答复", blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["notice", "status"], name="objection_notice_status")]
 
 
 class Role(models.TextChoices):

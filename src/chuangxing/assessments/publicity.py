@@ -2,10 +2,24 @@
 
 >>> notice = announce(cycle=cycle, title="2026年度党支部评星定级结果公示", starts_on=date(2026, 12, 16),
 ...                   ends_on=date(2026, 12, 22), by=admin)           # reviewed / spot-checked → announced
->>> objection = object_to(notice=notice, assessment=a, text="该支部主题党日多次未开展")   # anyone, no login
+>>> objection = object_to(notice=notice, assessment=a, text="该支部主题党日多次未开展", source="10.0.0.7")  # no login
 >>> answer_objection(objection=objection, answer="经核实，已按规定扣分", by=reviewer)
->>> finalize(cycle=cycle, by=admin)            # refused while an objection is unanswered or the notice runs
+>>> dismiss_objections(cycle=cycle, objections=[12, 13, 14], reason="重复提交", spam=True, by=admin)
+3
+>>> finalize(cycle=cycle, by=admin)            # refused while an objection is open or the notice runs
 {'finalized': 30000, 'ratings': {'stars': {'三星': 14210, ...}}}
+
+Objections are public and anonymous, so nobody should be able to block a cycle by flooding it:
+
+- ``object_to`` counts objections in Django's cache (shared by every app server with
+  ``CHUANGXING_CACHE=database``): at most ``OBJECTIONS_PER_SOURCE`` per address and notice in
+  ``SOURCE_WINDOW`` seconds, and ``OBJECTIONS_PER_NOTICE`` per notice from everyone in ``NOTICE_WINDOW``
+  (the refusal is ``too_many_objections``, HTTP 429 on the page); an objection holds at most
+  ``MAX_OBJECTION`` characters.
+- the admin closes many open objections in one audited call, ``dismiss_objections``: 不予受理 with
+  one reason, or ``spam=True`` (恶意或重复提交). Closing is final; the public notice shows each closed
+  objection as “不予受理” with the reason (never the objection's own text, for any status).
+- only open objections (``ObjectionStatus.OPEN``) hold finalization back.
 
 Finalization rates every announced assessment on its final sheet (the inspection stage for a sampled
 branch, the review stage for the others), stores ``final_total`` and one :class:`FinalRating` per
@@ -25,9 +39,12 @@ in a closed cycle; the branches in rectification keep it on their 我的工作 p
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,6 +59,7 @@ from chuangxing.assessments.models import (
     FinalRating,
     Notice,
     Objection,
+    ObjectionStatus,
     Role,
     State,
 )
@@ -50,7 +68,10 @@ from chuangxing.assessments.workflow import Refused, move_for
 from chuangxing.scoring.points import fmt
 
 SHOWN = 10           # objections or branches named in one message
-MAX_OBJECTION = 2000
+MAX_OBJECTION = 2000         # characters in an objection, an answer or a reason
+OBJECTIONS_PER_SOURCE, SOURCE_WINDOW = 3, 600       # per address and notice: 3 in 10 minutes
+OBJECTIONS_PER_NOTICE, NOTICE_WINDOW = 30, 60       # per notice, from everyone: 30 a minute
+SPAM_REASON = "恶意或重复提交"
 
 
 # -- the notice ---------------------------------------------------------------------------------
@@ -88,8 +109,9 @@ def announce(*, cycle: Cycle, title: str, starts_on: date, ends_on: date, by, bo
 
 
 @transaction.atomic
-def object_to(*, notice: Notice, assessment: Assessment, text: str, now=None) -> Objection:
-    """An objection to one announced result, from anyone (公示 is public: no login)."""
+def object_to(*, notice: Notice, assessment: Assessment, text: str, source: str = "", now=None) -> Objection:
+    """An objection to one announced result, from anyone (公示 is public: no login); ``source`` is the
+    sender's address, for the flood limits (``too_many_objections``)."""
     today = timezone.localdate(now) if now else timezone.localdate()
     if assessment.cycle_id != notice.cycle_id or assessment.state != State.ANNOUNCED:
         raise Refused("not_announced", f"“{assessment.branch.name}”不在本次公示之列", "assessment is not announced")
@@ -100,7 +122,11 @@ def object_to(*, notice: Notice, assessment: Assessment, text: str, now=None) ->
     if not text:
         raise Refused("empty_objection", "请写明异议内容", "an objection needs text")
     if len(text) > MAX_OBJECTION:
-        raise Refused("objection_too_long", f"异议内容不超过 {MAX_OBJECTION} 字", "objection too long")
+        raise Refused("objection_too_long", f"异议内容不能超过 {MAX_OBJECTION} 字（现有 {len(text)} 字），请精简后再提交",
+                      "objection too long")
+    if "\x00" in text:
+        raise Refused("bad_text", "异议内容含有无法保存的字符，请删去后再提交", "NUL in objection")
+    _throttle(notice, source)
     objection = Objection.objects.create(notice=notice, assessment=assessment, text=text)
     audit(by=None, action="objection", assessment=assessment, target=f"objection:{objection.pk}", new=text)
     return objection
@@ -114,12 +140,72 @@ def answer_objection(*, objection: Objection, answer: str, by, now=None) -> Obje
     answer = (answer or "").strip()
     if not answer:
         raise Refused("empty_answer", "请写明答复内容", "an answer needs text")
+    if objection.status in (ObjectionStatus.DISMISSED, ObjectionStatus.SPAM):
+        raise Refused("objection_closed", "该异议已不予受理，不能再答复", "objection was dismissed")
     old = objection.answer
     objection.answer, objection.answered_by, objection.answered_at = answer, by, now or timezone.now()
-    objection.save(update_fields=["answer", "answered_by", "answered_at"])
+    objection.status = ObjectionStatus.ANSWERED
+    objection.save(update_fields=["answer", "answered_by", "answered_at", "status"])
     audit(by=by, action="answer_objection", assessment=assessment, target=f"objection:{objection.pk}",
           old=old or None, new=answer)
     return objection
+
+
+@service
+def dismiss_objections(*, cycle: Cycle, objections: Iterable[int], reason: str, by, spam: bool = False,
+                       now=None) -> int:
+    """Close open objections of ``cycle`` as 不予受理 with one ``reason`` (shown on the public notice), or as
+    恶意或重复提交 (``spam``; the reason defaults to that). All or nothing; each is audited. Returns how many."""
+    permissions.require(by, (Role.ADMIN,), cycle.root)
+    ids = sorted(set(objections))
+    if not ids:
+        raise Refused("nothing_selected", "请先勾选要处理的异议", "no objection selected")
+    reason = (reason or "").strip() or (SPAM_REASON if spam else "")
+    if not reason:
+        raise Refused("empty_reason", "请写明不予受理的理由（将在公示页面上显示）", "a dismissal needs a reason")
+    if len(reason) > MAX_OBJECTION:
+        raise Refused("reason_too_long", f"理由不能超过 {MAX_OBJECTION} 字（现有 {len(reason)} 字）", "reason too long")
+    if "\x00" in reason:
+        raise Refused("bad_text", "理由含有无法保存的字符，请删去后再提交", "NUL in reason")
+    chosen = list(Objection.objects.filter(pk__in=ids, notice__cycle=cycle, status=ObjectionStatus.OPEN)
+                  .select_related("assessment").order_by("pk"))
+    if len(chosen) != len(ids):
+        raise Refused("objections_changed", f"所选的 {len(ids)} 条异议中有 {len(ids) - len(chosen)} 条已处理或不属于本考评，"
+                      "请刷新页面后重新选择", "objections already closed or elsewhere")
+    status = ObjectionStatus.SPAM if spam else ObjectionStatus.DISMISSED
+    closed = Objection.objects.filter(pk__in=ids, status=ObjectionStatus.OPEN).update(
+        status=status, answer=reason, answered_by=by if _person(by) else None, answered_at=now or timezone.now())
+    if closed != len(ids):
+        raise Refused("objections_changed", "处理期间有异议被他人答复，请刷新页面后重新选择", "objections changed")
+    for objection in chosen:
+        audit(by=by, action="dismiss_objection", assessment=objection.assessment, target=f"objection:{objection.pk}",
+              old=ObjectionStatus.OPEN.value, new=status.value, reason=reason)
+    audit(by=by, action="dismiss_objections", target=f"cycle:{cycle.pk}", reason=reason,
+          new={"status": status.value, "objections": ids})
+    return closed
+
+
+def _throttle(notice: Notice, source: str) -> None:
+    """Count one objection to ``notice`` from ``source``; Refused once a window holds more than it may."""
+    if source:
+        address = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:32]
+        if _count(f"objections:{notice.pk}:{address}", SOURCE_WINDOW) > OBJECTIONS_PER_SOURCE:
+            raise Refused("too_many_objections",
+                          f"同一网络地址 {SOURCE_WINDOW // 60} 分钟内对本公示最多提出 {OBJECTIONS_PER_SOURCE} 条异议，"
+                          "请稍后再提交（多项意见可写在同一条异议中）", "objection rate limit (address)")
+    if _count(f"objections:{notice.pk}", NOTICE_WINDOW) > OBJECTIONS_PER_NOTICE:
+        raise Refused("too_many_objections", "本公示刚刚收到的异议过多，请过几分钟再提交", "objection rate limit (notice)")
+
+
+def _count(key: str, window: int) -> int:
+    """One more in ``key``'s window (which starts with its first count); the count so far."""
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:          # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return 1
 
 
 # -- finalization -------------------------------------------------------------------------------
@@ -180,10 +266,10 @@ def _check_publicity_over(cycle: Cycle, today: date) -> None:
     if running is not None:
         raise Refused("notice_period_open", f"公示“{running.title}”至{_day(running.ends_on)}结束，公示期满后才能评定",
                      "the notice period has not ended")
-    open_ = list(Objection.objects.filter(notice__cycle=cycle, answer="").select_related("assessment__branch")
-                 .order_by("submitted_at", "pk")[:SHOWN + 1])
+    still_open = Objection.objects.filter(notice__cycle=cycle, status=ObjectionStatus.OPEN)
+    open_ = list(still_open.select_related("assessment__branch").order_by("submitted_at", "pk")[:SHOWN + 1])
     if open_:
-        total = Objection.objects.filter(notice__cycle=cycle, answer="").count()
+        total = still_open.count()
         listed = "；".join(f"{o.assessment.branch.name}：“{_short(o.text)}”" for o in open_[:SHOWN])
         more = f"等 {total} 条" if total > SHOWN else f"共 {total} 条"
         raise Refused("objections_open", f"公示期间的异议尚未全部答复，不能评定（{listed}，{more}）",

@@ -15,16 +15,43 @@ branch they are secretary of. Anyone holding a token answers, without signing in
 
 Tokens: 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L), drawn with ``secrets``
 (31¹⁰ ≈ 8 × 10¹⁴ codes, about 50 bits): short enough to type from paper, URL-safe for the QR code.
-Only the SHA-256 of a token is stored, so a token list is shown once, when the survey is made.
+A token list is shown once, when the survey is made; the database keeps only hashes.
 
-One vote per token: the token is marked used with ``UPDATE … WHERE used_at IS NULL`` and the answer
+One vote per token: the token is marked used with ``UPDATE … WHERE used_on IS NULL`` and the answer
 inserted in the same transaction; of two submissions of one token at once, the second updates no
 row and is refused (``token_used``), and nothing is written for it.
 
-Anonymity, as far as the application goes: an answer row holds its survey and the choice, nothing
-else: no token, no time, no session, no address. Results are counts. What the database itself
-could still tell its administrator (insertion order of rows, PostgreSQL's transaction ids) is
-outside what the application can hide while a vote and its token's use commit together.
+Anonymity: nothing stored joins a vote to its token, even for whoever printed the cards and then
+reads a copy or a backup of the database (the issue this answers: the answers' increasing ids
+followed the tokens' ``used_at`` to the microsecond, and the unsalted SHA-256 of a printed token found
+its row). Now:
+
+- an answer row holds its survey and the choice under a random UUID key: no token, no time, no
+  session, no address, and its key's order is not the order of the votes;
+- a token row keeps the *day* it was used (``used_on``), the same for everyone who voted that day;
+- the token rows are written in random order, not the printed (sorted) order of the cards;
+- the token hash is keyed and salted: ``HMAC-SHA256(key=SECRET_KEY, "survey-token:" + salt + ":" + token)``
+  with ``Survey.salt``, 16 random bytes per survey. The key is what stops the printer: it is in the
+  servers' environment, not in the database or its backups, so a copy alone cannot tell which row is
+  which card, not even which cards were used. The salt makes each survey its own problem should the
+  key leak as well: no hash can be computed once for all surveys, and equal hashes never show across
+  surveys. A keyed hash rather than a slow one (PBKDF2): the tokens are 50 random bits, not
+  passwords, and a vote must stay cheap.
+- a token alone does not name its survey, so its row is found by ``lookup``: the first 4 hex digits
+  (16 bits) of another keyed hash of the token, ``HMAC-SHA256(SECRET_KEY, "survey-token-lookup:" +
+  token)``, which narrows ~10⁶ stored tokens to a dozen candidates whose salted hash is then checked.
+  16 bits cannot confirm a token (each value is shared by 1/65,536 of all codes).
+- Rotating ``SECRET_KEY``: keep the old key in ``SECRET_KEY_FALLBACKS`` until the surveys made with it
+  have closed; the lookup tries every key.
+- Surveys made before the salt (``salt`` empty) keep the plain SHA-256 their cards were printed with: a
+  hash cannot be re-salted without the token. Their rows have no ``lookup`` and are found by that hash
+  (the legacy fallback in :func:`_rows_for`); their answers were moved to random keys and their
+  ``used_at`` cut to the day by migration ``0005``.
+
+What the database engine itself records is beyond the application: the physical order of rows
+(SQLite's rowid, PostgreSQL's heap) follows the order of writes, and PostgreSQL's ``xmin`` names the
+transaction that wrote both the token's use and its answer. A logical dump (``pg_dump``,
+``chuangxing backup``) does not carry ``xmin``, and without the key no row can be tied to a card.
 
 Refusals are :class:`~chuangxing.assessments.workflow.Refused` with a stable code and a Chinese
 message: ``token_unknown``, ``token_used``, ``survey_closed``, ``bad_answer`` (answering);
@@ -35,6 +62,8 @@ message: ``token_unknown``, ``token_used``, ``survey_closed``, ``bad_answer`` (a
 from __future__ import annotations
 
 import hashlib
+import hmac
+import random
 import re
 import secrets
 import unicodedata
@@ -43,8 +72,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import segno
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -93,8 +123,31 @@ def normalize_token(text: str) -> str:
     return re.sub(r"[\s\-_.]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(normalize_token(token).encode("ascii", "replace")).hexdigest()
+def hash_token(token: str, salt: str = "", *, key: str | None = None) -> str:
+    """What a token's row keeps: the keyed, salted hash (a survey made before salting has ``salt`` empty: the
+    plain SHA-256 it was printed with). ``key`` is ``settings.SECRET_KEY`` unless given (a fallback key)."""
+    text = normalize_token(token).encode("ascii", "replace")
+    if not salt:
+        return hashlib.sha256(text).hexdigest()
+    return _keyed(b"survey-token:" + salt.encode("ascii") + b":" + text, key)
+
+
+def lookup_tag(token: str, *, key: str | None = None) -> str:
+    """16 bits of a keyed hash of the token, unsalted: finds a token's candidate rows without its survey."""
+    return _keyed(b"survey-token-lookup:" + normalize_token(token).encode("ascii", "replace"), key)[:4]
+
+
+def _keyed(message: bytes, key: str | None) -> str:
+    secret = (settings.SECRET_KEY if key is None else key).encode("utf-8")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _keys() -> list[str]:
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
 
 
 def grouped(token: str) -> str:
@@ -121,11 +174,13 @@ def create_survey(*, assessment: Assessment, kind: str, tokens: int, closes_at: 
         raise Refused("bad_closing", "截止时间应晚于现在", "closes_at is not in the future")
     try:
         with transaction.atomic():
-            survey = Survey.objects.create(assessment=assessment, kind=kind, closes_at=closes_at)
+            survey = Survey.objects.create(assessment=assessment, kind=kind, closes_at=closes_at, salt=new_salt())
     except IntegrityError:
         raise _exists(assessment, kind) from None
     plain = _fresh_tokens(tokens)
-    SurveyToken.objects.bulk_create([SurveyToken(survey=survey, token_hash=hash_token(t)) for t in plain])
+    stored = [SurveyToken(survey=survey, token_hash=hash_token(t, survey.salt), lookup=lookup_tag(t)) for t in plain]
+    random.SystemRandom().shuffle(stored)          # the rows' order is not the printed (sorted) order
+    SurveyToken.objects.bulk_create(stored)
     audit(by=by, action="create_survey", assessment=assessment, target=f"survey:{survey.pk}",
           new={"kind": kind, "tokens": tokens, "closes_at": closes_at.isoformat()})
     return survey, plain
@@ -136,14 +191,37 @@ def _exists(assessment: Assessment, kind: str) -> Refused:
 
 
 def _fresh_tokens(count: int) -> list[str]:
-    """``count`` distinct tokens whose hashes no survey uses yet (a clash is ~10⁻¹⁵ a token, but possible)."""
+    """``count`` distinct tokens no survey uses yet (a clash is ~10⁻¹⁵ a token, but possible), sorted."""
     plain: set[str] = set()
     while len(plain) < count:
         batch = {new_token() for _ in range(count - len(plain))} - plain
-        taken = set(SurveyToken.objects.filter(token_hash__in=[hash_token(t) for t in batch])
-                    .values_list("token_hash", flat=True))
-        plain |= {t for t in batch if hash_token(t) not in taken}
+        taken = {token for token, _ in _rows_for(batch)}
+        plain |= batch - taken
     return sorted(plain)
+
+
+def _rows_for(tokens) -> list[tuple[str, SurveyToken]]:
+    """The stored rows of these plain, normalized tokens, as (token, row): the rows whose ``lookup`` tag
+    matches under any key, checked against their survey's salted hash, and the legacy rows of unsalted
+    surveys, found by plain SHA-256."""
+    candidates: dict[str, set[str]] = {}
+    for key in _keys():
+        for token in tokens:
+            candidates.setdefault(lookup_tag(token, key=key), set()).add(token)
+    legacy = {hash_token(token): token for token in tokens}
+    rows = (SurveyToken.objects.select_related("survey__assessment__branch")
+            .filter(Q(lookup__in=candidates) | Q(lookup="", token_hash__in=legacy)))
+    found = []
+    for row in rows:
+        if not row.lookup:
+            found.append((legacy[row.token_hash], row))
+            continue
+        found += [(token, row) for token in candidates.get(row.lookup, ()) if _verifies(token, row)]
+    return found
+
+
+def _verifies(token: str, row: SurveyToken) -> bool:
+    return any(hmac.compare_digest(row.token_hash, hash_token(token, row.survey.salt, key=key)) for key in _keys())
 
 
 def _check_open(assessment: Assessment, doing: str) -> None:
@@ -181,8 +259,7 @@ def _token_row(token: str) -> SurveyToken:
     text = normalize_token(token)
     row = None
     if TOKEN_SHAPE.fullmatch(text):
-        row = (SurveyToken.objects.select_related("survey__assessment__branch")
-               .filter(token_hash=hash_token(text)).first())
+        row = next((found for _, found in _rows_for([text])), None)
     if row is None:
         raise Refused("token_unknown", "测评码无效，请核对后重新输入", "unknown token")
     return row
@@ -192,15 +269,15 @@ def _check_answerable(row: SurveyToken, *, now: datetime | None = None) -> None:
     if row.survey.closes_at <= (now or timezone.now()):
         closed = timezone.localtime(row.survey.closes_at)
         raise Refused("survey_closed", f"本次测评已于{closed:%Y年%m月%d日 %H:%M}截止", "survey closed")
-    if row.used_at is not None:
+    if row.used_on is not None:
         raise Refused("token_used", "该测评码已经使用过，每个测评码只能投票一次", "token already used")
 
 
 def answer(*, token: str, answer: str, now: datetime | None = None) -> None:
     """Record one vote (``satisfied``, ``basic`` or ``unsatisfied``) for the token's survey, once.
 
-    The token's use and the answer commit together; the answer row keeps nothing but the survey and
-    the choice. Refused with ``bad_answer``, ``token_unknown``, ``survey_closed`` or ``token_used``.
+    The token's use (its day) and the answer commit together; the answer row keeps nothing but the survey
+    and the choice, under a random key. Refused with ``bad_answer``, ``token_unknown``, ``survey_closed`` or ``token_used``.
     """
     if answer not in Answer.values:
         raise Refused("bad_answer", f"请选择{'、'.join(Answer.labels)}之一", f"unknown answer {answer!r}")
@@ -208,8 +285,9 @@ def answer(*, token: str, answer: str, now: datetime | None = None) -> None:
     with transaction.atomic():
         row = _token_row(token)
         _check_answerable(row, now=now)
-        # Conditional: of two submissions of one token at once, only one finds used_at still empty.
-        if not SurveyToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
+        # Conditional: of two submissions of one token at once, only one finds used_on still empty.
+        # Only the day is kept: a time would order the tokens' uses, and so the votes.
+        if not SurveyToken.objects.filter(pk=row.pk, used_on__isnull=True).update(used_on=timezone.localdate(now)):
             raise Refused("token_used", "该测评码已经使用过，每个测评码只能投票一次", "token already used")
         SurveyAnswer.objects.create(survey_id=row.survey_id, answer=answer)
 

@@ -1,4 +1,5 @@
-"""The forms of the work-committee admin's pages: a new cycle, a role, a draw, a notice, an answer, an objection."""
+"""The forms of the work-committee admin's pages: a new cycle, a role, a draw, a notice, an answer, an objection,
+a dismissal of objections."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 
-from chuangxing.assessments.models import Role
+from chuangxing.assessments.models import ObjectionStatus, Role
+from chuangxing.assessments.publicity import MAX_OBJECTION
 from chuangxing.orgs.models import Organization, OrgKind
 from chuangxing.rubric import library
 
@@ -91,9 +93,32 @@ class AnswerForm(forms.Form):
 
 class ObjectionForm(forms.Form):
     assessment = forms.TypedChoiceField(label="对哪个党支部的结果有异议", coerce=int)
-    text = forms.CharField(label="异议内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text="请写明事实和理由；异议将由上级党组织核实答复")
+    text = forms.CharField(label="异议内容", max_length=MAX_OBJECTION, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=f"请写明事实和理由，不超过 {MAX_OBJECTION} 字；异议将由上级党组织核实答复",
+                           error_messages={"max_length": f"异议内容不能超过 {MAX_OBJECTION} 字（现有 %(show_value)d 字），"
+                                                         "请精简后再提交"})
 
     def __init__(self, *args, branches=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assessment"].choices = [("", "请选择党支部"), *branches]
+
+
+class DismissForm(forms.Form):
+    """Several open objections closed as 不予受理 at once; ``confirm`` is set by the confirmation step."""
+
+    objections = forms.TypedMultipleChoiceField(label="所选异议", coerce=int, error_messages={
+        "required": "请先勾选要处理的异议", "invalid_choice": "所选的异议已处理或不存在，请刷新页面后重新选择"})
+    kind = forms.ChoiceField(choices=[(s.value, s.label) for s in (ObjectionStatus.DISMISSED, ObjectionStatus.SPAM)])
+    reason = forms.CharField(label="不予受理的理由（将在公示页面上显示）", max_length=MAX_OBJECTION, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, open_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objections"].choices = [(pk, pk) for pk in open_ids]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ObjectionStatus.DISMISSED and not (data.get("reason") or "").strip():
+            self.add_error("reason", "请写明不予受理的理由（将在公示页面上显示）")
+        return data

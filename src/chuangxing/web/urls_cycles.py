@@ -18,6 +18,7 @@ urlpatterns = [
     path(f"{C}sample/", cycles.cycle_sample, name="cycle_sample"),
     path(f"{C}publicity/", publicity.cycle_publicity, name="cycle_publicity"),
     path(f"{C}objections/<int:objection>/answer/", publicity.objection_answer, name="objection_answer"),
+    path(f"{C}objections/dismiss/", publicity.objections_dismiss, name="objections_dismiss"),
     path(f"{C}finalize/", publicity.cycle_finalize, name="cycle_finalize"),
     path(f"{C}lists/", cycle_lists.cycle_lists, name="cycle_lists"),
     path(f"{C}reports/<slug:name>.<slug:fmt>", cycle_lists.cycle_report, name="cycle_report"),

@@ -12,6 +12,8 @@
     GET  /api/v1/cycles/{id}/sample               admin: the spot-check draws, each re-verified (sampling.verify_draw)
     POST /api/v1/cycles/{id}/sample               admin: draw the sample, reviewed → sampled (sampling.draw_sample)
     POST /api/v1/cycles/{id}/notices              admin: 公示, reviewed | spot_checked → announced (publicity.announce)
+    GET  /api/v1/cycles/{id}/objections           admin: the objections to its notices, open ones first
+    POST /api/v1/cycles/{id}/objections/dismiss   admin: close open ones as 不予受理 or spam (publicity.dismiss_objections)
     POST /api/v1/cycles/{id}/finalize             admin: 评定 after the notice (publicity.finalize)
     GET  /api/v1/assessments/{id}?stage=review    one assessment, its score sheet at a stage and what the user may do
     PUT  /api/v1/assessments/{id}/findings        save rule inputs (services.save_findings; 409 on a stale version)

@@ -1,4 +1,4 @@
-"""What the work-committee admin does with a whole cycle: its progress, the spot-check sample, 公示, 评定.
+"""What the work-committee admin does with a whole cycle: its progress, the spot-check sample, 公示, its objections, 评定.
 
 As on the admin pages (``web/views/cycles.py``, ``web/views/publicity.py``), every call needs the admin role
 on the cycle's scope (``permissions.require``, audited), and the work is the services' own
@@ -13,10 +13,21 @@ from django.urls import reverse
 from ninja import Router, Status
 
 from chuangxing.assessments import permissions, publicity, sampling
-from chuangxing.assessments.models import Cycle, Role, SampleDraw, State
+from chuangxing.assessments.models import Cycle, Objection, ObjectionStatus, Role, SampleDraw, State
 from chuangxing.web import cycle_stats
 from chuangxing.web.api.v1.errors import ApiError
-from chuangxing.web.api.v1.schemas import CycleProgress, DrawOut, Error, FinalizeOut, NoticeIn, NoticeOut, SampleIn
+from chuangxing.web.api.v1.schemas import (
+    CycleProgress,
+    DismissIn,
+    DismissOut,
+    DrawOut,
+    Error,
+    FinalizeOut,
+    NoticeIn,
+    NoticeOut,
+    ObjectionOut,
+    SampleIn,
+)
 
 router = Router(tags=["抽验、公示与评定"])
 REFUSALS = {403: Error, 404: Error}
@@ -69,6 +80,25 @@ def notice_publish(request, cycle_id: int, body: NoticeIn):
                         "ends_on": notice.ends_on, "body": notice.body,
                         "announced": cycle.assessments.filter(state=State.ANNOUNCED).count(),
                         "url": reverse("web:notice", kwargs={"notice": notice.pk})})
+
+
+@router.get("/{int:cycle_id}/objections", response={200: list[ObjectionOut], **REFUSALS},
+            summary="公示期间的异议：未答复的在前（管理员）")
+def objection_list(request, cycle_id: int):
+    cycle = admin_cycle(request, cycle_id)
+    rows = sorted(Objection.objects.filter(notice__cycle=cycle).select_related("assessment__branch"),
+                  key=lambda o: (o.status != ObjectionStatus.OPEN, o.submitted_at, o.pk))
+    return [{"id": o.pk, "notice": o.notice_id, "assessment": o.assessment_id, "branch": o.assessment.branch.name,
+             "submitted_at": o.submitted_at, "status": o.status, "text": o.text, "answer": o.answer} for o in rows]
+
+
+@router.post("/{int:cycle_id}/objections/dismiss", response={200: DismissOut, **MOVE_REFUSALS},
+             summary="不予受理：一次关闭多条未答复的异议，同一理由，或标为恶意或重复提交（publicity.dismiss_objections）")
+def objections_dismiss(request, cycle_id: int, body: DismissIn):
+    cycle = admin_cycle(request, cycle_id)
+    closed = publicity.dismiss_objections(cycle=cycle, objections=body.objections, reason=body.reason, spam=body.spam,
+                                          by=request.auth)
+    return {"closed": closed}
 
 
 @router.post("/{int:cycle_id}/finalize", response={200: FinalizeOut, **MOVE_REFUSALS},

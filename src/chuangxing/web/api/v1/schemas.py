@@ -202,6 +202,29 @@ class NoticeOut(Schema):
     url: str = Field(description="公示页面（无需登录）")
 
 
+class ObjectionOut(Schema):
+    id: int
+    notice: int
+    assessment: int
+    branch: str
+    submitted_at: datetime
+    status: Literal["open", "answered", "dismissed", "spam"] = Field(
+        description="open 待答复，answered 已答复，dismissed 不予受理，spam 不予受理（恶意或重复提交）")
+    text: str
+    answer: str = Field(description="答复，或不予受理的理由（公示页面上显示）")
+
+
+class DismissIn(Schema):
+    objections: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=10000,
+                                                                       description="要关闭的未答复异议的编号")
+    reason: str = Field("", max_length=2000, description="不予受理的理由；spam 时可空（记为“恶意或重复提交”）")
+    spam: bool = False
+
+
+class DismissOut(Schema):
+    closed: int
+
+
 class FinalizeOut(Schema):
     finalized: int
     ratings: dict[str, dict[str, int]] = Field(description="每个评定方案的各等级数量")

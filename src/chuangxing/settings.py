@@ -80,7 +80,7 @@ if PRODUCTION:
 # -- applications ---------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chuangxing.web.apps.AdminConfig",          # django.contrib.admin, signing in through the throttle
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -324,11 +324,15 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused request (403, 400) is one line, without the traceback of the exception that refused it.
+    "filters": {"one_line_client_errors": {"()": "chuangxing.web.log_filters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "chuangxing": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Replaces Django's own console handler (DEBUG only), which would print every line twice.
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False,
+                           "filters": ["one_line_client_errors"]},
     },
 }

@@ -3,6 +3,8 @@ refused. The throttle's clock is moved by the tests (``clock`` fixture), never s
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -230,3 +232,18 @@ def test_failures_at_either_entry_count_at_both(client, world):
     assert sign_in(client, "secretary_a1", PASSWORD).status_code == 429
     cache.clear()
     assert sign_in(client, "secretary_a1", PASSWORD, url="/admin/login/").status_code == 302
+
+
+def test_a_refused_page_is_logged_in_one_line_without_a_traceback(client, world, caplog):
+    logger = logging.getLogger("django.request")
+    logger.addHandler(caplog.handler)            # "django" does not propagate to the root, where caplog listens
+    try:
+        client.force_login(world.secretary_a1)
+        response = client.get("/cycles/")          # cycles are for the organization's administrators
+    finally:
+        logger.removeHandler(caplog.handler)
+
+    assert response.status_code == 403
+    assert [record.getMessage() for record in caplog.records] == ["Forbidden (Permission denied): /cycles/"]
+    assert caplog.records[0].exc_info is None
+    assert caplog.text.strip().count("\n") == 0, caplog.text

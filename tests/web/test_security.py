@@ -4,6 +4,8 @@ refused. The throttle's clock is moved by the tests (``clock`` fixture), never s
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -247,3 +249,50 @@ def test_a_refused_page_is_logged_in_one_line_without_a_traceback(client, world,
     assert [record.getMessage() for record in caplog.records] == ["Forbidden (Permission denied): /cycles/"]
     assert caplog.records[0].exc_info is None
     assert caplog.text.strip().count("\n") == 0, caplog.text
+
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "chuangxing" / "web"
+
+
+def test_pages_carry_a_content_security_policy_without_inline_allowances(client, world):
+    admin_sign_in = client.get("/admin/login/")
+    client.force_login(world.secretary_a1)
+    page = client.get("/work/")
+
+    policy = page["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy and "http" not in policy
+    assert admin_sign_in["Content-Security-Policy"] == policy
+    api = client.get("/api/rubrics/")
+    assert api["Content-Type"] == "application/json" and "Content-Security-Policy" not in api   # a page's policy only
+
+
+INLINE = {
+    "inline script": re.compile(r"<script(?![^>]*\ssrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I),
+    "event handler attribute": re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I),
+    "style attribute": re.compile(r"<[a-z][^>]*\sstyle\s*=", re.I),
+    "style element": re.compile(r"<style[\s>]", re.I),
+}
+
+
+def test_templates_need_no_inline_script_or_style():
+    """What the policy would block: every template of the site (Django and Jinja) is free of it."""
+    templates = sorted((WEB / "templates").rglob("*.html")) + sorted((WEB / "jinja2").rglob("*.html"))
+    found = [f"{path.relative_to(WEB)}: {what}" for path in templates
+             for what, pattern in INLINE.items() if pattern.search(path.read_text(encoding="utf-8"))]
+
+    assert len(templates) > 20
+    assert found == []
+
+
+def test_djangos_debug_pages_keep_their_inline_styles(client, world, settings):
+    settings.DEBUG = True
+    client.force_login(world.secretary_a1)
+
+    debug_404 = client.get("/no-such-page/")
+    assert debug_404.status_code == 404 and "Content-Security-Policy" not in debug_404
+    settings.DEBUG = False
+    assert "Content-Security-Policy" in client.get("/no-such-page/")

@@ -229,3 +229,21 @@ def _two_writers(handler) -> None:
     first.close()
     second.close()
     assert done
+
+
+@pytest.mark.parametrize("command", [["chuangxing.manage", "check"], ["chuangxing.cli", "serve", "--port", "1"]],
+                         ids=["manage", "chuangxing-serve"])
+def test_a_refused_setting_is_told_without_a_traceback(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHUANGXING_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY, CHUANGXING_ALLOWED_HOSTS="dj.example.cn",
+               CHUANGXING_HSTS_SECONDS="one year", CHUANGXING_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", *command], env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode != 0
+    assert "CHUANGXING_HSTS_SECONDS：应为不小于 0 的整数秒数，不能是 'one year'" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -90,7 +90,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def browser_page(live_server, request):
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations chromium reported on ``browser_page`` (in its console), as they
+    come; ``browser_page`` fails the test if any are left at its end."""
+    return []
+
+
+@pytest.fixture
+def browser_page(live_server, request, csp_violations):
     """A Playwright page in Debian's chromium, started after the database and stopped before it.
 
     Playwright's sync API runs an event loop in this thread while it is started, and Django refuses
@@ -110,11 +117,15 @@ def browser_page(live_server, request):
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15_000)
+        page.on("console", lambda message: csp_violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
         try:
             yield page
         finally:
             context.close()
             browser.close()
+    if csp_violations:
+        pytest.fail("a page broke its Content-Security-Policy:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture

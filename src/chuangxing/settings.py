@@ -2,20 +2,25 @@
 
 Two modes, chosen by ``CHUANGXING_ENV``:
 
-- development (the default): SQLite under ``var/``, a fixed development secret key, DEBUG on;
+- ``development`` (the default, also when unset or empty): SQLite under ``var/``, a fixed development
+  secret key, DEBUG on;
 - ``production``: the secret key, allowed hosts and secure cookies are required, DEBUG is off.
+
+Any other value (``prod``, ``dev``…) is refused by name rather than guessed. Every refusal is an
+``ImproperlyConfigured`` raised on import, in Chinese and English, naming the variable.
 
 The environment variables::
 
-    CHUANGXING_ENV            "production" or anything else (development)
-    CHUANGXING_SECRET_KEY     required in production (≥ 50 characters, not the development key)
-    CHUANGXING_ALLOWED_HOSTS  comma-separated; required in production
+    CHUANGXING_ENV            "production" or "development" (default); nothing else
+    CHUANGXING_SECRET_KEY     required in production, and not weak (see ``secret_key_weakness``)
+    CHUANGXING_ALLOWED_HOSTS  comma-separated; required in production, where "*" is refused
     CHUANGXING_CSRF_TRUSTED_ORIGINS   comma-separated origins, e.g. https://dj.example.cn
     CHUANGXING_DEBUG          "1" or "0"; development only (default 1)
     CHUANGXING_DATA_DIR       where the SQLite database and collected static files live (default var/)
     CHUANGXING_BEHIND_PROXY   "1": trust X-Forwarded-Proto from the load balancer
     CHUANGXING_SSL_REDIRECT   "0" to let the proxy do the HTTPS redirect (production, default 1)
-    CHUANGXING_HSTS_SECONDS   Strict-Transport-Security max-age in production (default one year)
+    CHUANGXING_HSTS_SECONDS   Strict-Transport-Security max-age in production: a whole number of seconds ≥ 0
+                              (default one year)
     CHUANGXING_CACHE          "database": a cache shared by all application servers (sign-in throttle)
     DATABASE_URL              e.g. postgres://user@host:5432/chuangxing; default SQLite
     CHUANGXING_PG_JIT         "1": leave PostgreSQL's JIT compiler on (default off, see below)
@@ -23,7 +28,9 @@ The environment variables::
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -50,7 +57,76 @@ def _default_data_dir() -> Path:
     return base / "var"
 
 
-PRODUCTION = os.environ.get("CHUANGXING_ENV", "development").strip().lower() == "production"
+def _refuse(variable: str, zh: str, en: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{variable}：{zh} {variable}: {en}")
+
+
+def _env_mode() -> str:
+    mode = (os.environ.get("CHUANGXING_ENV") or "development").strip().lower() or "development"
+    if mode not in {"production", "development"}:
+        raise _refuse("CHUANGXING_ENV", f"只能是 production 或 development，不能是 {mode!r}。",
+                      f"must be 'production' or 'development', not {mode!r}.")
+    return mode
+
+
+def _env_seconds(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise _refuse(name, f"应为不小于 0 的整数秒数，不能是 {value!r}。",
+                      f"must be a whole number of seconds >= 0, not {value!r}.")
+    return seconds
+
+
+# Words a generated key does not contain: the development default's, and the first ones people type.
+WEAK_KEY_WORDS = ("insecure", "development", "chuangxing", "django", "secret", "password", "passwd",
+                  "changeme", "letmein", "qwerty", "admin", "example", "default", "12345", "abcde")
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is too weak for production, or None. A key is refused when it
+
+    - has fewer than 50 characters or fewer than 16 different ones;
+    - repeats a piece of 1–8 characters five times running (``aaaaa``, ``abababababab``) or is one piece
+      repeated (``s3cr3tKey!s3cr3tKey!…``);
+    - runs six characters up or down the alphabet or the digits (``abcdef``, ``987654``);
+    - contains, in any case, one of ``WEAK_KEY_WORDS`` (the development default's words among them).
+
+    ``secrets.token_urlsafe(50)`` passes; it falls foul of the rules about once in a hundred thousand.
+
+    >>> secret_key_weakness("too-short")
+    '少于 50 个字符'
+    """
+    folded = key.lower()
+    if len(key) < 50:
+        return "少于 50 个字符"
+    if len(set(key)) < 16:
+        return "不同的字符少于 16 个"
+    if re.search(r"(.{1,8}?)\1{4,}", key) or re.fullmatch(r"(.+?)\1+", key):
+        return "含有重复的片段"
+    if any(_runs(folded, step) for step in (1, -1)):
+        return "含有连续的字母或数字（如 abcdef、123456）"
+    word = next((w for w in WEAK_KEY_WORDS if w in folded), None)
+    if word:
+        return f"含有常见词 {word!r}"
+    return None
+
+
+def _runs(text: str, step: int, length: int = 6) -> bool:
+    run = 1
+    for before, after in itertools.pairwise(text):
+        run = run + 1 if ord(after) - ord(before) == step and after.isalnum() and before.isalnum() else 1
+        if run >= length:
+            return True
+    return False
+
+
+PRODUCTION = _env_mode() == "production"
 DATA_DIR = Path(os.environ.get("CHUANGXING_DATA_DIR") or _default_data_dir()).resolve()
 
 # -- secrets and debug ----------------------------------------------------------------------
@@ -64,23 +140,28 @@ ALLOWED_HOSTS = _env_list("CHUANGXING_ALLOWED_HOSTS") or (
 )
 CSRF_TRUSTED_ORIGINS = _env_list("CHUANGXING_CSRF_TRUSTED_ORIGINS")
 
+_GENERATE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
 if PRODUCTION:
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
-        raise ImproperlyConfigured(
-            "生产模式必须设置 CHUANGXING_SECRET_KEY（不能使用开发默认值）。"
-            " Set CHUANGXING_SECRET_KEY, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured("CHUANGXING_SECRET_KEY 太短：至少 50 个字符、5 个不同字符。")
+        raise _refuse("CHUANGXING_SECRET_KEY", "生产模式必须设置（不能使用开发默认值）。",
+                      f"required in production (not the development key); generate one with {_GENERATE_KEY}")
+    if weakness := secret_key_weakness(SECRET_KEY):
+        raise _refuse("CHUANGXING_SECRET_KEY", f"密钥太弱（{weakness}），请用随机生成的密钥。",
+                      f"too weak for production; generate one with {_GENERATE_KEY}")
     if _env_flag("CHUANGXING_DEBUG", False):
-        raise ImproperlyConfigured("生产模式不能打开 CHUANGXING_DEBUG。")
+        raise _refuse("CHUANGXING_DEBUG", "生产模式不能打开。", "must be off in production.")
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("生产模式必须设置 CHUANGXING_ALLOWED_HOSTS（逗号分隔的域名）。")
+        raise _refuse("CHUANGXING_ALLOWED_HOSTS", "生产模式必须设置（逗号分隔的域名）。",
+                      "required in production (comma-separated host names).")
+    if "*" in ALLOWED_HOSTS:
+        raise _refuse("CHUANGXING_ALLOWED_HOSTS", "生产模式不能用 *（任何域名），请列出本系统的域名。",
+                      "'*' (any host) is refused in production: list the site's host names.")
 
 # -- applications ---------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chuangxing.web.apps.AdminConfig",          # django.contrib.admin, signing in through the throttle
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,6 +177,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chuangxing.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +305,22 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 BEHIND_PROXY = _env_flag("CHUANGXING_BEHIND_PROXY", False)    # also: the sign-in throttle reads X-Forwarded-For
 X_FRAME_OPTIONS = "DENY"
+# Every HTML page (web/middleware.py). The pages load only their own static files (no CDN) and have no inline
+# script, event handler (onclick=) or style attribute: behaviours are bound from static/web/site.js by data
+# attributes, so neither 'unsafe-inline' nor nonces are needed. data: images: the API's Swagger UI draws its
+# icons from data: URLs in its stylesheet. tests/web/test_security.py checks the templates stay so.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -231,7 +329,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _env_flag("CHUANGXING_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("CHUANGXING_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = _env_seconds("CHUANGXING_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
     if BEHIND_PROXY:
@@ -243,11 +341,15 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused request (403, 400) is one line, without the traceback of the exception that refused it.
+    "filters": {"one_line_client_errors": {"()": "chuangxing.web.log_filters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "chuangxing": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Replaces Django's own console handler (DEBUG only), which would print every line twice.
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False,
+                           "filters": ["one_line_client_errors"]},
     },
 }

@@ -18,7 +18,7 @@ import pytest
 from chuangxing.cli.main import main
 from chuangxing.cli.serve import GC_THRESHOLD, waitress_options
 
-KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
+KEY = "Qm7vR2xT9kLp4Wn8Zs3Jd6Hf1Yb5Gc0NtEuAoXiKy_-VrMwPqS"
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 import chuangxing.settings
 
-GOOD_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
+GOOD_KEY = "Qm7vR2xT9kLp4Wn8Zs3Jd6Hf1Yb5Gc0NtEuAoXiKy_-VrMwPqS"     # as random as secrets.token_urlsafe
 ENV_NAMES = [
     "CHUANGXING_ENV", "CHUANGXING_SECRET_KEY", "CHUANGXING_ALLOWED_HOSTS", "CHUANGXING_DEBUG",
     "CHUANGXING_SSL_REDIRECT", "CHUANGXING_BEHIND_PROXY", "CHUANGXING_HSTS_SECONDS", "CHUANGXING_CACHE", "DATABASE_URL",
@@ -77,6 +77,66 @@ def test_production_refuses_a_missing_or_default_key(load_settings, key):
 
     with pytest.raises(ImproperlyConfigured, match="CHUANGXING_SECRET_KEY"):
         load_settings(**env)
+
+
+@pytest.mark.parametrize("mode", ["prod", "dev", "staging", "productoin"])
+def test_an_unknown_mode_is_refused_by_name(load_settings, mode):
+    with pytest.raises(ImproperlyConfigured, match=rf"CHUANGXING_ENV：只能是 production 或 development.*'{mode}'") as refused:
+        load_settings(CHUANGXING_ENV=mode, CHUANGXING_SECRET_KEY=GOOD_KEY, CHUANGXING_ALLOWED_HOSTS="dj.example.cn")
+
+    assert "must be 'production' or 'development'" in str(refused.value)
+
+
+@pytest.mark.parametrize("mode", ["development", " Development ", ""])
+def test_development_may_be_named_or_left_out(load_settings, mode):
+    assert load_settings(CHUANGXING_ENV=mode)["DEBUG"] is True
+    assert load_settings(CHUANGXING_ENV=" Production ", CHUANGXING_SECRET_KEY=GOOD_KEY,
+                         CHUANGXING_ALLOWED_HOSTS="dj.example.cn")["DEBUG"] is False
+
+
+WEAK_KEYS = {
+    "sequence": "k3y-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ",
+    "digits-down": "Qm7vR2xT9kLp4Wn8Zs3J-987654-d6Hf1Yb5Gc0NtEuAoXiKy_-V",
+    "repeated-piece": "Qm7vR2xT9kLp4Wn8Zs3J" * 3,
+    "run-of-one": "Qm7vR2xT9kLp4Wn8Zs3Jd6Hf1Yb5Gc0NtEuAoXiKy_-VrMwPqSzzzzz",
+    "few-distinct": "0123401234" * 2 + "4321043210" * 3,
+    "word-password": "Qm7vR2xT9kLp4Wn8Zs3Jd6Hf1Yb5Gc0NtEuAoX-PassWord-2024",
+    "development-default-inside": "Zq81" + chuangxing.settings.DEVELOPMENT_SECRET_KEY.replace("django-", ""),
+}
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS.values(), ids=WEAK_KEYS.keys())
+def test_production_refuses_a_weak_key(load_settings, key):
+    with pytest.raises(ImproperlyConfigured, match="CHUANGXING_SECRET_KEY：密钥太弱") as refused:
+        load_settings(CHUANGXING_ENV="production", CHUANGXING_ALLOWED_HOSTS="dj.example.cn", CHUANGXING_SECRET_KEY=key)
+
+    assert "too weak for production" in str(refused.value)
+
+
+def test_a_generated_key_is_not_weak():
+    import secrets
+
+    keys = [secrets.token_urlsafe(50) for _ in range(200)]
+    assert [key for key in keys if chuangxing.settings.secret_key_weakness(key)] == []
+
+
+@pytest.mark.parametrize("hosts", ["*", "dj.example.cn, *"])
+def test_production_refuses_any_host(load_settings, hosts):
+    with pytest.raises(ImproperlyConfigured, match=r"CHUANGXING_ALLOWED_HOSTS：生产模式不能用 \*"):
+        load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY, CHUANGXING_ALLOWED_HOSTS=hosts)
+
+
+@pytest.mark.parametrize("seconds", ["one year", "3.5", "-1", "31536000s"])
+def test_hsts_seconds_must_be_a_whole_number(load_settings, seconds):
+    with pytest.raises(ImproperlyConfigured, match=rf"CHUANGXING_HSTS_SECONDS：应为不小于 0 的整数秒数，不能是 '{seconds}'"):
+        load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY, CHUANGXING_ALLOWED_HOSTS="dj.example.cn",
+                      CHUANGXING_HSTS_SECONDS=seconds)
+
+
+def test_hsts_seconds_is_read(load_settings):
+    settings = load_settings(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY,
+                             CHUANGXING_ALLOWED_HOSTS="dj.example.cn", CHUANGXING_HSTS_SECONDS=" 0 ")
+    assert settings["SECURE_HSTS_SECONDS"] == 0
 
 
 def test_production_refuses_missing_hosts(load_settings):
@@ -169,3 +229,21 @@ def _two_writers(handler) -> None:
     first.close()
     second.close()
     assert done
+
+
+@pytest.mark.parametrize("command", [["chuangxing.manage", "check"], ["chuangxing.cli", "serve", "--port", "1"]],
+                         ids=["manage", "chuangxing-serve"])
+def test_a_refused_setting_is_told_without_a_traceback(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHUANGXING_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(CHUANGXING_ENV="production", CHUANGXING_SECRET_KEY=GOOD_KEY, CHUANGXING_ALLOWED_HOSTS="dj.example.cn",
+               CHUANGXING_HSTS_SECONDS="one year", CHUANGXING_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", *command], env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode != 0
+    assert "CHUANGXING_HSTS_SECONDS：应为不小于 0 的整数秒数，不能是 'one year'" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

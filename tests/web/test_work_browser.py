@@ -146,6 +146,11 @@ def test_records_pages_in_the_browser(world, browser_page, live_server, screensh
     expect(page.locator("table.records")).to_contain_text("王建国")
     screenshot(page, "records-members")
     page.get_by_role("link", name="组织生活与出勤").first.click()
+    page.get_by_label("类型").select_option("theme_day")          # the filter submits itself (static/web/site.js)
+    expect(page).to_have_url(re.compile(r"/meetings/\?kind=theme_day$"))
+    kinds = page.locator("table.records tbody td:nth-child(2)")
+    expect(kinds.first).to_have_text("主题党日")
+    assert set(kinds.all_inner_texts()) == {"主题党日"}
     page.get_by_role("link", name="出勤登记").first.click()
     expect(page.get_by_role("heading", name="出勤登记")).to_be_visible()
     page.get_by_role("radiogroup", name="陈静的出勤").get_by_label("出席").check()

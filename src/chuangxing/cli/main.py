@@ -30,6 +30,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from django.core.exceptions import ImproperlyConfigured
+
 from chuangxing.cli import backup as backup_commands
 from chuangxing.cli import demo as demo_commands
 from chuangxing.cli import facts as facts_commands
@@ -114,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         err(f"用法错误：{exc}")
         log.warning("usage error: %s", exc)
+        return USAGE
+    except ImproperlyConfigured as exc:     # the settings refused the environment: they name the variable
+        err(f"配置错误：{exc}")
+        log.warning("configuration error: %s", exc)
         return USAGE
     except KeyboardInterrupt:
         return 130

@@ -262,3 +262,24 @@ def test_fuzzed_findings_never_give_a_500_and_a_refusal_stores_nothing(client, w
         total = Assessment.objects.filter(pk=a.pk).values_list("self_total", flat=True).get()
         assert total is None or abs(total) <= Decimal("99999.99")
     assert client.get(f"/api/v1/assessments/{a.pk}?stage=self", **auth).status_code == 200
+
+
+def test_the_secretary_opens_a_page_with_a_bad_stored_value_and_puts_it_right(client, world):
+    bad = world.fill_self(world.a1)
+    Finding.objects.filter(assessment=bad, rule_id=BONUS).delete()
+    Finding.objects.create(assessment=bad, stage=Stage.SELF, rule_id=BONUS, value=[{"type": "national", "count": 20000}])
+    client.force_login(world.secretary_a1)
+    url = reverse("web:self_assessment", kwargs={"assessment": bad.pk})
+
+    shown = client.get(url)
+
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert "已保存的部分内容超出允许的范围" in html and "第 1 个事件的次数过大" in html
+    version = Assessment.objects.get(pk=bad.pk).version
+    fixed = client.post(url, {"version": version, f"{BONUS}__type_0": "national", f"{BONUS}__count_0": "1",
+                              f"{BONUS}__why_0": "中组部表彰"})
+    assert fixed.status_code == 302
+    assert Finding.objects.get(assessment=bad, stage=Stage.SELF, rule_id=BONUS).value == [
+        {"type": "national", "count": 1, "reason": "中组部表彰"}]
+    assert "超出允许的范围" not in client.get(url).content.decode()

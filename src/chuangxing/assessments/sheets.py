@@ -32,7 +32,8 @@ from chuangxing.facts.catalogue import fact_units
 from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring import score
 from chuangxing.scoring.engine import MISSING, _Run
-from chuangxing.scoring.findings import parse_findings
+from chuangxing.scoring.errors import FindingError, FindingsInvalid
+from chuangxing.scoring.findings import Findings, parse_findings
 from chuangxing.scoring.kinds import RuleBase
 from chuangxing.scoring.sheet import ScoreSheet
 from chuangxing.scoring.whatif import what_would_it_take
@@ -47,8 +48,7 @@ class _Stage:
 
     def __init__(self, rubric: Rubric, assessment: Assessment, stage: str, *, findings: list | None = None):
         self.rubric, self.stage = rubric, stage
-        self.data = findings_data(assessment, stage=stage, findings=findings)
-        self.parsed = parse_findings(rubric, self.data)
+        self.data, self.parsed, self.unreadable = readable(rubric, findings_data(assessment, stage=stage, findings=findings))
         self._run = _Run(rubric, self.parsed)
 
     @cached_property
@@ -82,6 +82,20 @@ class _Stage:
 
     def rule(self, rule: RuleBase) -> dict[str, Any]:
         return {**self.inputs(rule), **self.scored(rule.id)}
+
+
+def readable(rubric: Rubric, data: dict) -> tuple[dict, Findings, list[FindingError]]:
+    """(the findings, parsed, the stored problems): inputs and facts the engine refuses now (saved before the bounds
+    of :mod:`chuangxing.scoring.limits`, or restored from an old copy) are set aside and named, so the pages that show
+    the assessment still open and the rule can be filled in again. A save still checks everything it stores."""
+    try:
+        return data, parse_findings(rubric, data), []
+    except FindingsInvalid as invalid:
+        rules = {e.rule for e in invalid.errors if e.rule}
+        facts = {e.path.split(".", 1)[1] for e in invalid.errors if e.path.startswith("facts.")}
+        kept = {**data, "inputs": {k: v for k, v in data["inputs"].items() if k not in rules},
+                "facts": {k: v for k, v in data["facts"].items() if k not in facts}}
+        return kept, parse_findings(rubric, kept), invalid.errors
 
 
 def _plain(value: Any) -> Any:
@@ -126,6 +140,7 @@ def prefill(assessment: Assessment, *, by) -> dict:
         "report": assessment.self_report, "report_passed_on": assessment.report_passed_on,
         "unassessed": list(stage.sheet.unassessed), "sheet": stage.sheet.to_dict(),
         "evidence": evidence_by_node(assessment), "what_would_it_take": plan.to_dict() if plan else None,
+        "unreadable": stage.unreadable,
     }
 
 

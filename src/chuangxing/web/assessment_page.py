@@ -144,12 +144,14 @@ def rule_points(sheet: ScoreSheet) -> dict[str, Decimal]:
 
 
 class Page:
-    """The tree of one assessment at one stage. ``form``: the findings form of the editable rules (or None)."""
+    """The tree of one assessment at one stage. ``form``: the findings form of the editable rules (or None);
+    ``stored_errors``: rule id → what is wrong with its stored input (``sheets.readable``), shown when no form was posted."""
 
     def __init__(self, rubric: Rubric, *, stage: str, states: dict[str, dict], scores: dict[str, Decimal],
                  evidence: dict[str, list[dict]], facts: dict[str, dict], form: FindingsForm | None,
                  version: int, people: dict[int, str] | None = None, compare_rows: dict[str, dict] | None = None,
-                 compare_states: dict[str, dict] | None = None, fact_forms: bool = False):
+                 compare_states: dict[str, dict] | None = None, fact_forms: bool = False,
+                 stored_errors: dict[str, list[str]] | None = None):
         self.rubric, self.stage, self.states, self.scores = rubric, stage, states, scores
         self.evidence, self.facts, self.form, self.version = evidence, facts, form, version
         self.people = people or {}
@@ -157,7 +159,7 @@ class Page:
         self.compare_states = compare_states or {}
         self.fact_forms = fact_forms
         self.units = {name: decl.unit for name, decl in rubric.facts.items()}
-        self.errors = form.rule_errors() if form is not None and form.is_bound else {}
+        self.errors = form.rule_errors() if form is not None and form.is_bound else dict(stored_errors or {})
         self.fact_views: list[FactView] = []        # those with an override form, for the page's hidden forms
         self.categories = [self._node(category, "category") for category in rubric.categories]
         self.adjustments = [NodeView(a, "adjustment", scores.get(a.id), rules=self._rules(a.rules),

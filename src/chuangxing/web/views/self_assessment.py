@@ -101,10 +101,18 @@ def _page(request, assessment: Assessment, *, form: FindingsForm | None = None, 
     states = pages.self_states(data)
     if form is None and data["editable"]:
         form = FindingsForm(rules=pages.editable_rules(rubric, states), stage="self")
+    stored_errors: dict[str, list[str]] = {}
+    for problem in data["unreadable"]:      # stored values the engine refuses now: shown at their rules, to be filled again
+        stored_errors.setdefault(problem.rule or "", []).append(problem.message_zh)
+    if stored_errors and not error:
+        error = "已保存的部分内容超出允许的范围，未计入得分；请按红色提示重新填写后保存"
+        loose = stored_errors.get("", [])          # a fact, not a rule: said at the top
+        error += "：" + "；".join(loose) if loose else ""
     facts = pages.fact_rows(assessment)
     page = pages.Page(rubric, stage="self", states=states, scores=_scores(data["sheet"]), evidence=data["evidence"],
                       facts=facts, form=form if data["editable"] else None, version=data["version"],
-                      people=pages.people(f["overridden_by"] for f in facts.values()), fact_forms=data["editable"])
+                      people=pages.people(f["overridden_by"] for f in facts.values()), fact_forms=data["editable"],
+                      stored_errors=stored_errors)
     context = {
         **base_context(request, assessment, stage="self"),
         **render_parts(request, page, assessment=assessment, editable=data["editable"]),

@@ -236,6 +236,40 @@ def test_an_import_shows_the_importer_problems_by_row_and_column(client, world):
     assert not Member.objects.filter(number="A1-101").exists()
 
 
+def test_a_branch_import_over_the_row_cap_is_refused_whole(client, world, settings):
+    settings.CHUANGXING_IMPORT_MAX_ROWS = 20
+    client.force_login(world.secretary_a1)
+    content = _workbook([_row(f"A1-N{i:02d}", f"党员{i}", "A1") for i in range(21)])
+
+    response = client.post(url("record_import", world.a1), {"kind": "members", "file": SimpleUploadedFile("党员.xlsx", content)})
+
+    html = response.content.decode()
+    assert response.status_code == 400 and "导入未完成：党员.xlsx" in html
+    assert "数据超过 20 行的上限" in html and "<td>党员</td>" in html           # the file, the sheet, the cap
+    assert not Member.objects.filter(number__startswith="A1-N").exists()
+
+
+def test_the_caps_default_to_the_stated_numbers():
+    from chuangxing import settings as site
+
+    assert (site.CHUANGXING_IMPORT_MAX_ROWS, site.CHUANGXING_BRANCH_MAX_MEMBERS) == (5000, 3000)
+
+
+def test_a_branch_at_its_member_cap_cannot_add_one_more(client, world, settings):
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS = Member.objects.filter(branch=world.a1).count()
+    client.force_login(world.secretary_a1)
+
+    response = client.post(url("member_new", world.a1), {
+        "number": "A1-006", "name": "周明", "category": "full", "under_management": "on"})
+
+    assert response.status_code == 400
+    assert f"本支部已有 {settings.CHUANGXING_BRANCH_MAX_MEMBERS} 名党员，达到每个党支部的上限" in response.content.decode()
+    assert not Member.objects.filter(number="A1-006").exists()
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS += 1
+    edit = client.post(url("member_new", world.a1), {"number": "A1-006", "name": "周明", "category": "full"})
+    assert edit.status_code == 302
+
+
 def test_a_good_import_writes_the_branch_rows(client, world):
     client.force_login(world.secretary_a1)
     content = _workbook([_row("A1-100", "新党员", "A1")])

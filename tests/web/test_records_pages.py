@@ -236,6 +236,40 @@ def test_an_import_shows_the_importer_problems_by_row_and_column(client, world):
     assert not Member.objects.filter(number="A1-101").exists()
 
 
+def test_a_branch_import_over_the_row_cap_is_refused_whole(client, world, settings):
+    settings.CHUANGXING_IMPORT_MAX_ROWS = 20
+    client.force_login(world.secretary_a1)
+    content = _workbook([_row(f"A1-N{i:02d}", f"党员{i}", "A1") for i in range(21)])
+
+    response = client.post(url("record_import", world.a1), {"kind": "members", "file": SimpleUploadedFile("党员.xlsx", content)})
+
+    html = response.content.decode()
+    assert response.status_code == 400 and "导入未完成：党员.xlsx" in html
+    assert "数据超过 20 行的上限" in html and "<td>党员</td>" in html           # the file, the sheet, the cap
+    assert not Member.objects.filter(number__startswith="A1-N").exists()
+
+
+def test_the_caps_default_to_the_stated_numbers():
+    from chuangxing import settings as site
+
+    assert (site.CHUANGXING_IMPORT_MAX_ROWS, site.CHUANGXING_BRANCH_MAX_MEMBERS) == (5000, 3000)
+
+
+def test_a_branch_at_its_member_cap_cannot_add_one_more(client, world, settings):
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS = Member.objects.filter(branch=world.a1).count()
+    client.force_login(world.secretary_a1)
+
+    response = client.post(url("member_new", world.a1), {
+        "number": "A1-006", "name": "周明", "category": "full", "under_management": "on"})
+
+    assert response.status_code == 400
+    assert f"本支部已有 {settings.CHUANGXING_BRANCH_MAX_MEMBERS} 名党员，达到每个党支部的上限" in response.content.decode()
+    assert not Member.objects.filter(number="A1-006").exists()
+    settings.CHUANGXING_BRANCH_MAX_MEMBERS += 1
+    edit = client.post(url("member_new", world.a1), {"number": "A1-006", "name": "周明", "category": "full"})
+    assert edit.status_code == 302
+
+
 def test_a_good_import_writes_the_branch_rows(client, world):
     client.force_login(world.secretary_a1)
     content = _workbook([_row("A1-100", "新党员", "A1")])
@@ -273,3 +307,150 @@ def test_a_meeting_is_edited_and_keeps_its_key(client, world):
     assert (world.meeting.key, world.meeting.held_on, world.meeting.group) == ("A1-2026-03-theme", date(2026, 3, 6),
                                                                               world.group)
     assert AuditEntry.objects.filter(actor=world.secretary_a1, action="record_meeting").exists()
+
+
+# -- long lists are paged -----------------------------------------------------------------------------
+def _many_members(branch, n: int, *, prefix: str = "A1-Z") -> list[Member]:
+    return Member.objects.bulk_create(Member(branch=branch, number=f"{prefix}{i:04d}", name=f"党员{i:04d}", category="full")
+                                      for i in range(n))
+
+
+def _rows(html: str, marker: str) -> int:
+    return html.count(marker)
+
+
+def test_the_member_list_is_paged_with_chinese_links(client, world):
+    _many_members(world.a1, 120)
+    client.force_login(world.secretary_a1)
+    total = Member.objects.filter(branch=world.a1).count()          # 125: three pages of 50
+
+    first = client.get(url("member_list", world.a1)).content.decode()
+    last = client.get(url("member_list", world.a1) + "?page=3").content.decode()
+
+    assert _rows(first, ">修改</a>") == 50 and f"现有党员及入党积极分子 {total} 人" in first
+    assert "第 1 / 3 页" in first and "下一页" in first and "上一页" not in first
+    assert "党员0119" in last and "党员0000" not in last and "上一页" in last and "下一页" not in last
+    assert _rows(last, ">修改</a>") == total - 100
+
+
+@pytest.mark.parametrize("asked", ["999", "abc", "-1", "0", "1e9", "9" * 400])
+def test_any_page_number_gives_a_page(client, world, asked):
+    _many_members(world.a1, 120)
+    client.force_login(world.secretary_a1)
+
+    for view in ("member_list", "meeting_list", "dues_grid"):
+        response = client.get(url(view, world.a1), {"page": asked})
+        assert response.status_code == 200, view
+    html = client.get(url("member_list", world.a1), {"page": asked}).content.decode()
+    assert ("第 3 / 3 页" in html) if asked in ("999", "9" * 400) else ("第 1 / 3 页" in html)
+
+
+def test_the_meeting_list_is_paged_and_keeps_its_filter(client, world):
+    Meeting.objects.bulk_create(Meeting(branch=world.a1, key=f"A1-P{i:03d}", kind="theme_day", held_on=date(2025, 1, 1),
+                                        topic=f"主题{i:03d}") for i in range(60))
+    client.force_login(world.secretary_a1)
+
+    first = client.get(url("meeting_list", world.a1), {"kind": "theme_day"}).content.decode()
+    second = client.get(url("meeting_list", world.a1), {"kind": "theme_day", "page": 2}).content.decode()
+
+    assert "第 1 / 2 页" in first and "?kind=theme_day&amp;page=2" in first
+    assert _rows(first, "出勤登记") + _rows(second, "出勤登记") == Meeting.objects.filter(
+        branch=world.a1, kind="theme_day").count()
+    assert "第 2 / 2 页" in second
+
+
+def test_the_dues_grid_shows_100_members_a_page_and_counts_the_whole_branch(client, world):
+    many = _many_members(world.a1, 150)
+    Dues.objects.bulk_create(Dues(member=m, month=date(2026, 3, 1), amount_due=Decimal("10")) for m in many)
+    client.force_login(world.secretary_a1)
+    unpaid_before = Dues.objects.filter(member__branch=world.a1, month__year=2026, paid_on__isnull=True).count()
+
+    first = client.get(url("dues_grid", world.a1), {"year": 2026}).content.decode()
+    second = client.get(url("dues_grid", world.a1), {"year": 2026, "page": 2}).content.decode()
+
+    party = Member.objects.filter(branch=world.a1).party_members().count()
+    assert _rows(first, 'id="member-') == 100 and _rows(second, 'id="member-') == party - 100
+    assert "第 1 / 2 页" in first and "?year=2026&amp;page=2" in first
+    assert f"未交 {unpaid_before} 人月" in first and f"未交 {unpaid_before} 人月" in second
+    assert f'id="member-{many[-1].pk}"' in second
+
+
+def test_saving_dues_returns_to_the_page_of_the_member(client, world):
+    many = _many_members(world.a1, 150)
+    client.force_login(world.secretary_a1)
+
+    response = client.post(url("dues_edit", world.a1, member=many[-1].pk, year=2026, month=3),
+                           {"amount_due": "10", "amount_paid": "10", "paid_on": "2026-03-10"})
+
+    assert response.status_code == 302 and response["Location"].endswith(f"year=2026&page=2#member-{many[-1].pk}")
+
+
+# -- the API's lists: limit/offset with a total -------------------------------------------------------
+def test_the_api_pages_the_members_with_a_total(client, world):
+    from .work_world import bearer, body
+
+    _many_members(world.a1, 120)
+    total = Member.objects.filter(branch=world.a1).count()
+    path = f"/api/v1/branches/{world.a1.pk}/members"
+
+    first = body(client.get(path, **bearer(world.secretary_a1)))
+    rest = body(client.get(path, {"offset": 50, "limit": 200}, **bearer(world.secretary_a1)))
+
+    assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (total, 50, 0, 50)
+    assert len(rest["items"]) == total - 50
+    numbers = [m["number"] for m in first["items"] + rest["items"]]
+    assert len(set(numbers)) == total and first["items"][0]["category_label"]
+
+
+@pytest.mark.parametrize(("query", "limit", "items"), [
+    ({"limit": 0}, 1, 1), ({"limit": 100000}, 200, 125), ({"offset": -5}, 50, 50), ({"offset": 10 ** 9}, 50, 0),
+])
+def test_any_limit_or_offset_gives_a_page(client, world, query, limit, items):
+    from .work_world import bearer, body
+
+    _many_members(world.a1, 120)
+
+    response = client.get(f"/api/v1/branches/{world.a1.pk}/members", query, **bearer(world.secretary_a1))
+
+    assert response.status_code == 200
+    assert (body(response)["limit"], len(body(response)["items"]), body(response)["total"]) == (limit, items, 125)
+
+
+def test_the_api_pages_the_dues_grid_and_meetings(client, world):
+    from .work_world import bearer, body
+
+    many = _many_members(world.a1, 150)
+    Dues.objects.bulk_create(Dues(member=m, month=date(2026, 3, 1), amount_due=Decimal("10")) for m in many)
+    headers = bearer(world.secretary_a1)
+
+    dues = body(client.get(f"/api/v1/branches/{world.a1.pk}/dues", {"year": "2026", "offset": 100}, **headers))
+    meetings = body(client.get(f"/api/v1/branches/{world.a1.pk}/meetings", {"limit": 1}, **headers))
+
+    party = Member.objects.filter(branch=world.a1).party_members().count()
+    assert (dues["total"], dues["year"], len(dues["items"])) == (party, 2026, party - 100)
+    march = next(r for r in dues["items"] if r["member"] == many[-1].pk)["months"][2]
+    assert (march["status"], march["label"], march["due"], march["paid"]) == ("unpaid", "未交", "10.00", "0.00")
+    assert dues["unpaid_months"] >= 150
+    assert meetings["total"] == Meeting.objects.filter(branch=world.a1).count() and len(meetings["items"]) <= 1
+
+
+def test_the_api_lists_only_to_people_who_may_read_the_branch(client, world):
+    from .work_world import bearer
+
+    path = f"/api/v1/branches/{world.a1.pk}/members"
+
+    assert client.get(path, **bearer(world.secretary_b1)).status_code == 403
+    assert client.get("/api/v1/branches/999999/members", **bearer(world.secretary_a1)).status_code == 404
+
+
+@pytest.mark.parametrize("year", ["²", "1" * 5000, "abcd", "1999"])
+def test_any_year_gives_the_dues_of_this_year(client, world, year):
+    from django.utils import timezone
+
+    from .work_world import bearer, body
+
+    client.force_login(world.secretary_a1)
+
+    assert client.get(url("dues_grid", world.a1), {"year": year}).status_code == 200
+    answer = client.get(f"/api/v1/branches/{world.a1.pk}/dues", {"year": year}, **bearer(world.secretary_a1))
+    assert body(answer)["year"] == timezone.localdate().year

@@ -172,6 +172,27 @@ def test_a_disguised_file_is_refused_with_the_reason(client, world):
     assert not Evidence.objects.exists()
 
 
+def test_a_workbook_with_macros_is_refused_next_to_the_upload(client, world):
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macro")
+    a = world.assessment(world.a1)
+    client.force_login(world.secretary_a1)
+
+    response = client.post(url("evidence_upload", a), {
+        "node": "zj-org-1", "stage": "self", "file": SimpleUploadedFile("党费.xlsx", buffer.getvalue())}, follow=True)
+
+    assert response.redirect_chain[-1][0].endswith("#node-zj-org-1")
+    assert "文件含有宏（VBA）或 ActiveX 控件" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
 def test_the_report_is_saved(client, world):
     a = world.assessment(world.a1)
     client.force_login(world.secretary_a1)

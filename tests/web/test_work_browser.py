@@ -172,6 +172,30 @@ def test_records_pages_in_the_browser(world, browser_page, live_server, screensh
     screenshot(page, "records-import-problems")
 
 
+def test_long_records_lists_are_paged_and_fit_a_phone(world, browser_page, live_server, screenshot):
+    from chuangxing.orgs.models import Member
+    from chuangxing.records.models import Meeting
+
+    orm(lambda: Member.objects.bulk_create(Member(branch=world.a1, number=f"A1-Z{i:04d}", name=f"党员{i:04d}",
+                                                  category="full") for i in range(130)))
+    orm(lambda: Meeting.objects.bulk_create(Meeting(branch=world.a1, key=f"A1-P{i:03d}", kind="theme_day",
+                                                    held_on="2026-01-01", topic=f"主题{i}") for i in range(60)))
+    page, base = browser_page, live_server.url
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, base, "secretary_a1")
+
+    for path, name in [("members/", "members"), ("meetings/", "meetings"), ("dues/?year=2026", "dues")]:
+        page.goto(f"{base}/branches/{world.a1.pk}/{path}")
+        pager = page.get_by_role("navigation", name="分页")
+        expect(pager).to_contain_text("第 1 / 2 页" if name != "members" else "第 1 / 3 页")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name  # no sideways page
+        screenshot(page, f"records-{name}-phone")
+        pager.get_by_role("link", name="下一页").click()
+        expect(pager).to_contain_text("第 2 /")
+        expect(pager.get_by_role("link", name="上一页")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+
+
 @pytest.fixture
 def sampled(transactional_db, settings, tmp_path):
     from chuangxing.assessments.sampling import draw_sample

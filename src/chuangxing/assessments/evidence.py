@@ -10,7 +10,15 @@
 What is accepted is decided by the content, never by the name or the browser's content type:
 the magic bytes of PDF, PNG and JPEG; a ZIP whose ``[Content_Types].xml`` declares a Word document
 or an Excel workbook (DOCX, XLSX; macro-enabled ones are not on the list); plain text (UTF-8, or
-GB18030 as Chinese offices save it) without control characters. The size limit is the setting
+GB18030 as Chinese offices save it) without control characters.
+
+A ZIP-based file (any Office file) is first judged from its zip directory, without expanding it
+(:func:`check_archive`): refused when it would expand absurdly (a member over 1 MB more than
+100-fold, or more than 200 MB in all: a "zip bomb" for whoever opens it), when it carries macros or
+ActiveX controls (``vbaProject.bin``, ``activeX/*.bin``, a macro-enabled content type), or when it
+pulls content from elsewhere as it opens (``xl/externalLinks/``, or a relationship with
+``TargetMode="External"`` other than a plain hyperlink: linked workbooks, remote templates, linked
+objects and images). Plain hyperlinks stay: they open only when a reader clicks them. The size limit is the setting
 ``CHUANGXING_EVIDENCE_MAX_BYTES`` (default 20 MB); the name is reduced to a plain file name (no
 folders, no control characters, the extension of the detected type). The file is stored through
 Django's storage API under its SHA-256 (``models.evidence_path``): the same content is stored once.
@@ -40,6 +48,12 @@ from chuangxing.assessments.workflow import EDITABLE, IllegalTransition, Workflo
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 64 * 1024
 CONTENT_TYPES_MAX = 1024 * 1024      # a [Content_Types].xml larger than this is not an Office file
+MB = 1024 * 1024
+ZIP_MAX_EXPANDED = 200 * MB          # all members together, as the zip directory declares them
+ZIP_MAX_RATIO = 100                  # one member over ZIP_RATIO_FLOOR, uncompressed / compressed
+ZIP_RATIO_FLOOR = MB
+ZIP_MAX_MEMBERS = 2000
+RELS_MAX = MB                        # a relationships part larger than this is not an Office file
 
 # kind → (MIME type, extension, label)
 ALLOWED = {
@@ -60,7 +74,7 @@ _OFFICE_MAIN = {
 
 class EvidenceRefused(WorkflowError):
     """A file that is not accepted; ``code`` says why: ``evidence_type``, ``evidence_too_large``,
-    ``evidence_empty`` or ``unknown_node``."""
+    ``evidence_empty``, ``evidence_zip_bomb``, ``evidence_macros``, ``evidence_external`` or ``unknown_node``."""
 
     def __init__(self, code: str, message_zh: str, message_en: str = ""):
         self.code = code
@@ -79,6 +93,8 @@ def add_evidence(*, assessment: Assessment, node_id: str, uploaded_file: IO[byte
     stage = _stage_for(assessment, by)
     node = _check_node(assessment, node_id)
     data = _read_limited(uploaded_file, max_bytes())
+    if data.startswith(b"PK\x03\x04"):
+        check_archive(data)
     kind = sniff(data)
     if kind is None:
         allowed = "、".join(label for _, _, label in ALLOWED.values())
@@ -183,6 +199,74 @@ def _office_kind(data: bytes) -> str | None:
         if f'ContentType="{main_type}"' in types and part in names:
             return kind
     return None
+
+
+# -- what a zip carries ----------------------------------------------------------------------------
+_MACRO = re.compile(r"(^|/)(vbaProject\.bin|vbaProjectSignature\.bin|vbaData\.xml|activeX/[^/]*\.bin)$", re.I)
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>", re.S)
+_EXTERNAL = re.compile(rb"""TargetMode\s*=\s*["']External["']""")
+_HYPERLINK = re.compile(rb"""Type\s*=\s*["'][^"']*/hyperlink["']""")
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse a zip that would expand absurdly, carries macros or loads content from outside.
+
+    Judged from the zip directory (declared sizes: zipfile refuses a member that inflates past what
+    it declares); only the small relationship parts are read. A file that is not a readable zip is
+    left to :func:`sniff`.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            _check_expansion(infos)
+            _check_macros(archive, infos)
+            _check_external(archive, infos)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, ValueError, OSError):
+        return
+
+
+def _check_expansion(infos: list[zipfile.ZipInfo]) -> None:
+    expanded = sum(info.file_size for info in infos)
+    bomb = next((i for i in infos if i.file_size > ZIP_RATIO_FLOOR
+                 and i.file_size > ZIP_MAX_RATIO * max(i.compress_size, 1)), None)
+    if len(infos) > ZIP_MAX_MEMBERS or expanded > ZIP_MAX_EXPANDED or bomb is not None:
+        detail = (f"其中“{bomb.filename[:60]}”压缩了 {bomb.file_size // max(bomb.compress_size, 1):,} 倍"
+                  if bomb is not None else f"共 {len(infos):,} 个部件，解压后 {expanded / MB:,.0f} MB")
+        raise EvidenceRefused("evidence_zip_bomb", f"文件解压后异常膨胀（{detail}），不是正常的文档，拒绝上传",
+                              f"zip expands absurdly: {len(infos)} members, {expanded} bytes")
+
+
+def _check_macros(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    found = next((i.filename for i in infos if _MACRO.search(i.filename)), None)
+    if found is None and "[Content_Types].xml" in archive.namelist():
+        info = archive.getinfo("[Content_Types].xml")
+        if info.file_size <= CONTENT_TYPES_MAX:
+            types = archive.read(info)
+            found = "[Content_Types].xml" if b"macroEnabled" in types or b"vbaProject" in types else None
+    if found is not None:
+        raise EvidenceRefused("evidence_macros", "文件含有宏（VBA）或 ActiveX 控件，打开时可能运行代码，拒绝上传："
+                              "请另存为不含宏的 .docx / .xlsx（或导出 PDF）后再上传",
+                              f"macros in {found}")
+
+
+def _check_external(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    for info in infos:
+        if info.filename.lower().startswith("xl/externallinks/"):
+            raise _external(info.filename)
+        if not info.filename.lower().endswith(".rels"):
+            continue
+        if info.file_size > RELS_MAX:
+            raise _external(info.filename)
+        for relationship in _RELATIONSHIP.findall(archive.read(info)):
+            if _EXTERNAL.search(relationship) and not _HYPERLINK.search(relationship):
+                raise _external(info.filename)
+
+
+def _external(part: str) -> EvidenceRefused:
+    return EvidenceRefused("evidence_external",
+                           "文件含有外部链接（链接到其他工作簿、远程模板或外部对象，打开时会从别处读取内容），拒绝上传："
+                           "请断开外部链接（Excel：数据 → 编辑链接 → 断开链接）或导出 PDF 后再上传",
+                           f"external link in {part}")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

@@ -69,8 +69,16 @@ def check_rubric(ref: str | Path, *, parameters: dict[str, Any] | None = None,
         report = Report(str(ref), [Problem("not_found", f"找不到标准 {ref}（既不是文件，也不是标准库中的编号）",
                                            message_en=f"no rubric file or library id {ref}")])
         return report, None
-    return check_text(path.read_text(encoding="utf-8"), source=str(path), parameters=parameters,
-                      run_examples=run_examples)
+    try:
+        text = yamlio.read_text(path)
+    except yamlio.YamlSyntaxError as exc:
+        return Report(str(path), [_syntax_problem(exc)]), None
+    return check_text(text, source=str(path), parameters=parameters, run_examples=run_examples)
+
+
+def _syntax_problem(exc: yamlio.YamlSyntaxError) -> Problem:
+    return Problem("yaml_syntax", f"不是有效的 YAML：{exc.problem}", line=exc.line, column=exc.column,
+                   message_en=str(exc))
 
 
 def check_text(text: str, *, source: str = "<text>", parameters: dict[str, Any] | None = None,
@@ -80,8 +88,7 @@ def check_text(text: str, *, source: str = "<text>", parameters: dict[str, Any] 
     try:
         raw = yamlio.parse_yaml(text, source=source)
     except yamlio.YamlSyntaxError as exc:
-        report.problems.append(Problem("yaml_syntax", f"不是有效的 YAML：{exc.problem}", line=exc.line,
-                                       column=exc.column, message_en=str(exc)))
+        report.problems.append(_syntax_problem(exc))
         return report, None
     rubric = build(raw, report, parameters=parameters, run_examples=run_examples)
     root = yamlio.compose_yaml(text)

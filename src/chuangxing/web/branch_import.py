@@ -8,14 +8,21 @@
 is checked against the branch: its branch code, a meeting key already held by another branch, a member
 number of another branch. Any such row is a problem with its sheet, row and column, listed with the
 importer's own problems (its run is rolled back), and nothing is written.
+
+A branch's file holds at most ``CHUANGXING_IMPORT_MAX_ROWS`` rows per sheet (default 5,000: a year of
+monthly dues for 400 members); a longer one is refused unread past that row (``too_many_rows``, naming
+the sheet and the cap). The whole-tree import (``chuangxing records import``, an admin's) keeps the
+importer's own limits (``Limits``: 200,000 rows per sheet).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.db import transaction
 
 from chuangxing.orgs.models import Member, Organization
@@ -34,12 +41,13 @@ def import_for_branch(file: BinaryIO, *, kind: str, branch: Organization, filena
     """Import ``file`` as ``kind`` if every row belongs to ``branch``; otherwise nothing, with the problems."""
     if kind not in BRANCH_KINDS:
         raise ValueError(f"支部不能导入“{kind}”")
-    outside = list(_outside(file, kind=kind, branch=branch, filename=filename))
+    limits = branch_limits()
+    outside = list(_outside(file, kind=kind, branch=branch, filename=filename, limits=limits))
     if not outside:
-        return import_file(file, kind=kind, filename=filename)
+        return import_file(file, kind=kind, filename=filename, limits=limits)
     try:                                 # the importer's own problems too, all at once; whatever it wrote is undone
         with transaction.atomic():
-            checked = import_file(file, kind=kind, filename=filename)
+            checked = import_file(file, kind=kind, filename=filename, limits=limits)
             raise _Undo
     except _Undo:
         log.info("import %s from %s undone: %d row(s) outside branch %s", kind, filename, len(outside), branch.code)
@@ -53,11 +61,17 @@ class _Undo(Exception):
     pass
 
 
-def _rows(file: BinaryIO, kind: str, filename: str) -> dict[str, list[Row]]:
+def branch_limits() -> Limits:
+    """The importer's limits, with at most ``CHUANGXING_IMPORT_MAX_ROWS`` rows per sheet."""
+    limits = Limits.from_settings()
+    return replace(limits, max_rows=min(limits.max_rows, int(getattr(settings, "CHUANGXING_IMPORT_MAX_ROWS", 5000))))
+
+
+def _rows(file: BinaryIO, kind: str, filename: str, limits: Limits) -> dict[str, list[Row]]:
     """The file's rows by sheet, as the importer reads them; a file it cannot read yields nothing (it reports that)."""
     spec = get_kind(kind)
     try:
-        source = read_source(file, filename=filename, specs=spec.sheets, limits=Limits.from_settings())
+        source = read_source(file, filename=filename, specs=spec.sheets, limits=limits)
     except Refused:
         return {}
     finally:
@@ -71,8 +85,9 @@ def _rows(file: BinaryIO, kind: str, filename: str) -> dict[str, list[Row]]:
     return rows
 
 
-def _outside(file: BinaryIO, *, kind: str, branch: Organization, filename: str) -> Iterator[ImportProblem]:
-    rows = _rows(file, kind, filename)
+def _outside(file: BinaryIO, *, kind: str, branch: Organization, filename: str,
+             limits: Limits) -> Iterator[ImportProblem]:
+    rows = _rows(file, kind, filename, limits)
     own_members = set(Member.objects.filter(branch=branch).values_list("number", flat=True))
     if kind == "members":
         yield from _codes(rows.get("党员", []), "branch", branch)

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 
 from chuangxing.orgs.models import Member, Organization, OrgKind
+from chuangxing.records.imports.members import max_members
 from chuangxing.records.models import Dues, Meeting, Presence
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -37,6 +38,10 @@ class MemberForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        cap = max_members()
+        if self.instance.pk is None and Member.objects.filter(branch=self.instance.branch).count() >= cap:
+            raise forms.ValidationError(f"本支部已有 {cap} 名党员，达到每个党支部的上限，不能再新增；"
+                                        "党员较多的支部请分设党支部或党总支，确需调整上限请联系系统管理员")
         for earlier, later, message in (("joined_party_on", "full_member_on", "转正日期不能早于入党日期"),
                                         ("joined_branch_on", "left_branch_on", "转出本支部日期不能早于转入本支部日期")):
             if data.get(earlier) and data.get(later) and data[later] < data[earlier]:

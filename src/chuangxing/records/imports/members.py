@@ -8,12 +8,20 @@ with the 转入 date. (The member table keeps only the current branch; the ``Tra
 importer, keeps the 组织关系转接 itself.)
 
 Members absent from the file are left as they are: an import never deletes.
+
+A branch holds at most ``CHUANGXING_BRANCH_MAX_MEMBERS`` members (default 3,000; those transferred
+out count until removed): a file that would take any branch past it is refused whole, naming the
+branch, the count it would reach and the cap.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
 
 from chuangxing.orgs.models import Member, MemberCategory
 from chuangxing.records.imports.columns import Choice, Code, Column, DateCell, SheetSpec, Text, YesNo, text_length
@@ -63,6 +71,7 @@ def check(rows: dict[str, list[Row]], problems: list[ImportProblem]) -> Changes:
     existing = {v["number"]: v for v in fetch_in(Member.objects.order_by().values("id", *FIELDS), "number", file)}
     changes = Changes(Member, FIELDS)
     touched: set[int | None] = set()
+    moves: Counter[int] = Counter()
     for number, row in file.items():
         before = len(problems)
         branch = orgs.branch(row, "branch", problems) if row.ok("branch") else None
@@ -75,7 +84,31 @@ def check(rows: dict[str, list[Row]], problems: list[ImportProblem]) -> Changes:
             wanted = {f: row.values.get(f) for f in FIELDS if not f.endswith("_id")}
             if changes.add(stored, {**wanted, "branch_id": branch.id, "group_id": group.id if group else None}):
                 touched.update((branch.id, stored["branch_id"] if stored else None))
+            if stored is None or stored["branch_id"] != branch.id:
+                moves[branch.id] += 1
+                if stored is not None:
+                    moves[stored["branch_id"]] -= 1
+    _check_branch_sizes(moves, orgs, problems)
     return _Plan(changes, touched)
+
+
+def max_members() -> int:
+    return int(getattr(settings, "CHUANGXING_BRANCH_MAX_MEMBERS", 3000))
+
+
+def _check_branch_sizes(moves: Counter[int], orgs: OrgIndex, problems: list[ImportProblem]) -> None:
+    """A problem for each branch the file would take past :func:`max_members` (arrivals less departures)."""
+    cap, growing = max_members(), [pk for pk, n in moves.items() if n > 0]
+    held = dict(Member.objects.filter(branch_id__in=growing).order_by().values("branch_id")
+                .annotate(n=Count("id")).values_list("branch_id", "n"))
+    for pk in growing:
+        total = held.get(pk, 0) + moves[pk]
+        if total > cap:
+            org = orgs.by_id[pk]
+            problems.append(ImportProblem(
+                "branch_too_large", f"导入后党支部“{org.code}”（{org.name}）将有 {total} 名党员，超过每个党支部 {cap} 人的上限，"
+                "未导入任何数据；党员较多的支部请分设党支部或党总支，确需调整上限请联系系统管理员",
+                f"branch {org.code} would hold {total} members, more than {cap}", sheet=SHEET.name))
 
 
 def _check_dates(row: Row, problems: list[ImportProblem]) -> None:

@@ -22,6 +22,7 @@ The codes (stable; tests and programs use them, people read the message)::
     rows against each other and the database
       duplicate_key  unknown_org  wrong_org_kind  group_not_in_branch  parent_cycle
       member_in_other_branch  date_order  unknown_meeting  unknown_member
+      branch_too_large   a branch would hold more than CHUANGXING_BRANCH_MAX_MEMBERS members
     writing
       write_failed   the database refused the rows (another import at the same time): nothing written
 """

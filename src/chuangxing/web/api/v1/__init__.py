@@ -27,6 +27,9 @@
     POST /api/v1/assessments/{id}/evidence        upload one, multipart node + file (evidence.add_evidence: type by
                                                   content, size limit 413, clean name)
     GET  /api/v1/assessments/{id}/evidence/{e}    download it (evidence.open_evidence)
+    GET  /api/v1/branches/{id}/members            a branch's members, paged: ?limit=50&offset=0 → total, items
+    GET  /api/v1/branches/{id}/meetings           its meetings, newest first, paged (?kind=)
+    GET  /api/v1/branches/{id}/dues?year=2026     its dues grid of a year, paged by member (records.py)
 
 Evidence cannot be deleted (nor on the pages). The moves of a whole cycle (sample, announce, finalize)
 are refused by ``transitions`` (400 ``not_here``, naming the endpoint to use).
@@ -48,7 +51,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from chuangxing.web.api.v1 import assessments, cycle_admin, cycles, evidence, facts, rubrics
+from chuangxing.web.api.v1 import assessments, cycle_admin, cycles, evidence, facts, records, rubrics
 from chuangxing.web.api.v1.auth import API_AUTH
 from chuangxing.web.api.v1.errors import install_handlers
 from chuangxing.web.api.v1.wire import DecimalParser, Renderer
@@ -70,3 +73,4 @@ api.add_router("/cycles", cycle_admin.router)
 api.add_router("/assessments", assessments.router)
 api.add_router("/assessments", facts.router)
 api.add_router("/assessments", evidence.router)
+api.add_router("/branches", records.router)

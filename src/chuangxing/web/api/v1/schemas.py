@@ -229,3 +229,65 @@ class FinalizeOut(Schema):
     finalized: int
     ratings: dict[str, dict[str, int]] = Field(description="每个评定方案的各等级数量")
     closed: bool = Field(description="周期是否已结束（全部考评均已评定）")
+
+
+# -- a branch's records, a page at a time (records.py) --------------------------------------------------------
+class MemberRow(Schema):
+    id: int
+    number: str
+    name: str
+    category: str
+    category_label: str
+    group: str | None
+    is_leader: bool
+    joined_party_on: date | None
+    joined_branch_on: date | None
+    left_branch_on: date | None
+
+
+class MeetingRow(Schema):
+    id: int
+    key: str
+    kind: str
+    kind_label: str
+    held_on: date
+    topic: str
+    group: str | None
+    expected: int
+    present: int
+
+
+class DuesMonth(Schema):
+    month: int
+    status: Literal["paid", "unpaid", "none", "out"]
+    label: str
+    due: str | None = Field(description="应交金额（元），字符串")
+    paid: str | None = Field(description="实交金额（元），字符串")
+
+
+class DuesRow(Schema):
+    member: int
+    number: str
+    name: str
+    unpaid: int
+    months: list[DuesMonth]
+
+
+class Paged(Schema):
+    total: int = Field(description="全部条数")
+    limit: int
+    offset: int
+
+
+class MemberPage(Paged):
+    items: list[MemberRow]
+
+
+class MeetingPage(Paged):
+    items: list[MeetingRow]
+
+
+class DuesPage(Paged):
+    year: int
+    unpaid_months: int = Field(description="全支部该年未交的人月数")
+    items: list[DuesRow]

@@ -7,7 +7,7 @@ from decimal import Decimal
 from chuangxing.assessments.models import Assessment, Cycle, State
 
 
-def _exact(value: Decimal | None) -> str | None:
+def exact(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
@@ -22,5 +22,5 @@ def assessment_summary(a: Assessment) -> dict:
     parent = a.branch.parent
     return {"id": a.pk, "cycle": a.cycle_id, "branch": a.branch.name, "branch_id": a.branch_id,
             "committee": parent.name if parent else None, "state": a.state, "state_label": State(a.state).label,
-            "version": a.version, "self_total": _exact(a.self_total), "reviewed_total": _exact(a.reviewed_total),
-            "inspected_total": _exact(a.inspected_total)}
+            "version": a.version, "self_total": exact(a.self_total), "reviewed_total": exact(a.reviewed_total),
+            "inspected_total": exact(a.inspected_total)}

@@ -272,7 +272,7 @@ def test_refused_findings_name_the_rule(capsys, findings):
     assert code == 1
     assert out == ""
     assert "有误，共 3 处" in err
-    assert "inputs.r2：规则 r2（少一次扣0.5分）：次数不能为负数：-1（negative_count）" in err
+    assert "inputs.r2：“少一次扣0.5分”：次数不能为负数：-1（negative_count）" in err
     assert "inputs.a1：" in err and "（out_of_range）" in err
     assert "inputs.zz：本标准没有编号为 zz 的规则（unknown_rule）" in err
 

@@ -465,7 +465,8 @@ def check_total_fits(sheet: ScoreSheet) -> None:
         return
     entries = [e for node in sheet.categories for e in node.trace()] + [e for a in sheet.adjustments for e in a.entries]
     worst = max(entries, key=lambda e: abs(e.points), default=None)
-    where = f"；请检查规则 {worst.rule}（{worst.text[:30]}）：{worst.explanation}" if worst is not None else ""
+    text = worst.text if worst is None or len(worst.text) <= 30 else worst.text[:30] + "…"
+    where = f"；请检查“{text}”：{worst.explanation}" if worst is not None else ""
     raise FindingsInvalid([FindingError(
         "total_out_of_range", f"总分 {fmt(sheet.total)} 超出可保存的范围（绝对值不超过 {fmt(MAX_TOTAL)}）{where}",
         f"total {sheet.total} does not fit the column (|total| <= {MAX_TOTAL})",

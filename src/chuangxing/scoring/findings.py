@@ -80,6 +80,11 @@ def parse_findings(rubric: Rubric, data: Mapping[str, Any]) -> Findings:
     return findings
 
 
+def _short(text: str, size: int = 30) -> str:
+    """A rule named by its own words, as people know it (its id is in the error's ``rule`` and ``path``)."""
+    return text if len(text) <= size else text[:size] + "…"
+
+
 def _facts(rubric: Rubric, facts: Any, errors: list[FindingError]) -> dict[str, Any]:
     if not isinstance(facts, Mapping):
         errors.append(_error("not_a_mapping", "facts 应为键值映射", "facts must be a mapping", path="facts"))
@@ -116,7 +121,7 @@ def _inputs(rubric: Rubric, inputs: Any, errors: list[FindingError]) -> dict[str
         try:
             parsed[rule.id] = rule.parse_input(raw)
         except InputError as exc:
-            errors.append(_error(exc.code, f"规则 {rule.id}（{rule.text[:30]}）：{exc.message_zh}",
+            errors.append(_error(exc.code, f"“{_short(rule.text)}”：{exc.message_zh}",
                                  f"rule {rule.id}: {exc.message_en}", rule=rule.id, path=f"inputs.{rule_id}"))
     return parsed
 

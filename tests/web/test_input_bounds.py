@@ -283,3 +283,30 @@ def test_the_secretary_opens_a_page_with_a_bad_stored_value_and_puts_it_right(cl
     assert Finding.objects.get(assessment=bad, stage=Stage.SELF, rule_id=BONUS).value == [
         {"type": "national", "count": 1, "reason": "中组部表彰"}]
     assert "超出允许的范围" not in client.get(url).content.decode()
+
+
+PAGE_FIELDS = st.sampled_from([f"{BONUS}__count_0", f"{PENALTY}__persons_0", f"{PENALTY}__count_0", "zj-team-1-test__value",
+                               "zj-team-3-e__value", "zj-func-2-c__value", "zj-func-1-d__points", f"{BONUS}__why_0"])
+PAGE_VALUES = st.one_of(HUGE, st.integers(min_value=-(10**40), max_value=10**40).map(str), st.text(max_size=40),
+                        st.sampled_from(["1" * 100000, "-5", "2.5", "[[[[1]]]]", '{"a": 1}', "1e308", "NaN", ""]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(posted=st.dictionaries(PAGE_FIELDS, PAGE_VALUES, min_size=1, max_size=4))
+def test_fuzzed_page_entries_never_give_a_500_and_a_refusal_stores_nothing(client, world, posted):
+    a = Assessment.objects.get(pk=world.assessment(world.a1).pk)
+    before = stored(a)
+    client.force_login(world.secretary_a1)
+    url = reverse("web:self_assessment", kwargs={"assessment": a.pk})
+    form = {"version": a.version, f"{BONUS}__type_0": "national", f"{PENALTY}__type_0": "member_removed", **posted}
+
+    response = client.post(url, form)
+
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 400:
+        assert stored(a) == before
+    else:
+        total = Assessment.objects.filter(pk=a.pk).values_list("self_total", flat=True).get()
+        assert total is None or abs(total) <= Decimal("99999.99")
+    assert client.get(url).status_code == 200

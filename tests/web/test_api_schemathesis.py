@@ -8,9 +8,6 @@ whose pytest plugin does not run under pytest 9.)"""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -22,7 +19,7 @@ from chuangxing.apitokens.services import issue_token
 from tests.web.work_world import WorkWorld
 
 EXAMPLES = 20
-EXTREME = [10**30, -(10**30), 2**63, Decimal("1e308"), int("9" * 4000)]
+EXTREME = [10**30, -(10**30), 2**63, 1e308, int("9" * 4000)]     # 1e308 is read as a Decimal by the API
 
 
 @pytest.fixture
@@ -82,7 +79,7 @@ def _extreme(value, number):
     """``value`` with every number (and every rule input, ``value``) replaced by ``number``."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float):
         return number
     if isinstance(value, dict):
         return {k: number if k == "value" else _extreme(v, number) for k, v in value.items()}
@@ -92,17 +89,15 @@ def _extreme(value, number):
 
 
 def _send_extreme(case, headers: dict, number, i: int) -> None:
-    from django.test import Client
-
-    path = case.formatted_path
-    for value in (case.path_parameters or {}).values():
-        if isinstance(value, int) and i < 3:            # an id no column holds: 404, not a database error
-            path = path.replace(f"/{value}", f"/{number}", 1)
-    body = _extreme(case.body, number) if isinstance(case.body, dict | list) else None
-    text = json.dumps(body, default=lambda d: format(d, "f") if number != d else "1e308").replace('"1e308"', "1e308")
-    client = Client(raise_request_exception=False)
-    method = case.method.lower()
-    kwargs = {"content_type": "application/json"} if body is not None and method != "get" else {}
-    response = getattr(client, method)(path, text if kwargs else case.query or {}, **kwargs,
-                                       **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
-    assert response.status_code < 500, (case.method, path, text[:300], response.content[:300])
+    """The case again (through schemathesis, as the others: Django's test client would reconnect the signals the
+    fixture disconnected) with its body's numbers and, for the first three, its ids made ``number``."""
+    body, path = case.body, case.path_parameters
+    if isinstance(body, dict | list):
+        case.body = _extreme(body, number)
+    if path and i < 3:                                  # an id no column holds: 404, not a database error
+        case.path_parameters = {k: number if isinstance(v, int) else v for k, v in path.items()}
+    try:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=[not_a_server_error])
+    finally:
+        case.body, case.path_parameters = body, path

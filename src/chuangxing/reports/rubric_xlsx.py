@@ -150,6 +150,8 @@ def source_document(rubric: Rubric) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or str(raw.get("version")) != rubric.version:
         return None
     raw = _apply_extends(raw, Report(rubric.id))
+    if raw is None:
+        return None
     for name, parameter in (raw.get("parameters") or {}).items():
         if name in rubric.parameters and isinstance(parameter, dict):
             parameter["value"] = rubric.parameters[name].value

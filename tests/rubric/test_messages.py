@@ -94,6 +94,15 @@ def test_yaml_mistakes_are_said_in_chinese_with_line_and_column(text, said):
     assert "invalid YAML" in problem.message_en      # PyYAML's English stays, for the log
 
 
+def test_a_cell_of_a_rubric_workbook_is_refused_in_chinese():
+    from chuangxing.reports.rubric_xlsx import load_yaml
+
+    with pytest.raises(ValueError) as raised:
+        load_yaml("{id: r1, text: @扣1分}")
+
+    assert str(raised.value) == "不是有效的 YAML第 1 行第 16 列：字符 “@” 不能作为值的开头"
+
+
 def test_a_bound_of_the_guarded_loader_is_not_mistaken_for_an_unquoted_value():
     report, _ = check_text("x: " + "[" * 60 + "\n", source="t.yaml")
 

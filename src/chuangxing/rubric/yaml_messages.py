@@ -79,11 +79,11 @@ def hint_for(text: str, line: int | None) -> str | None:
 
 def _hint_for_line(source: str) -> str | None:
     key, value = _plain_value(source)
-    if not value or value[0] in "'\"":
-        return None
+    if not value or value[0] in "'\"" or (value[0] in "[{" and value[-1] in "]}"):
+        return None         # quoted already, or a whole list or mapping written on one line
     if value[0] in _LEADING:
         why = f"以 “{value[0]}” 开头"
-    elif any(ch in value for ch in "[]{}") and not (value[0] in "[{" and value[-1] in "]}"):
+    elif any(ch in value for ch in "[]{}"):
         why = "含有方括号或花括号（若它是文字而不是列表）"
     elif ": " in value:
         why = "含有 “: ”（冒号加空格）"

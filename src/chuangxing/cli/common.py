@@ -34,7 +34,7 @@ def parse_params(pairs: list[str] | None) -> dict[str, Any]:
         try:
             value = parse_yaml(text) if text.strip() else ""
         except YamlSyntaxError as exc:
-            raise UsageError(f"--param {name} 的值不是有效的 YAML：{exc.problem}") from None
+            raise UsageError(f"--param {name} 的值不是有效的 YAML：{exc.explained}") from None
         if isinstance(value, int) and not isinstance(value, bool):
             value = Decimal(value)
         params[name.strip()] = value

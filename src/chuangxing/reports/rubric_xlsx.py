@@ -38,7 +38,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from chuangxing.reports.document import Column, Document, Table
 from chuangxing.reports.registry import Param, ReportError, report
 from chuangxing.reports.uploads import FORMULA, SheetInvalid, SheetProblem, cell_ref, open_workbook
-from chuangxing.rubric import yamlio
+from chuangxing.rubric import yaml_messages, yamlio
 from chuangxing.rubric.export import _document, rubric_document
 from chuangxing.rubric.problems import Problem, Report
 from chuangxing.rubric.schema import Node, Rubric
@@ -114,7 +114,9 @@ def load_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark is not None else ""
-        raise ValueError(f"不是有效的 YAML{where}：{getattr(exc, 'problem', None) or exc}") from None
+        said = yaml_messages.describe(str(getattr(exc, "problem", None) or exc))
+        hint = yaml_messages.hint_for(text, mark.line + 1 if mark is not None else None)
+        raise ValueError(f"不是有效的 YAML{where}：{said}" + (f"。{hint}" if hint else "")) from None
 
 
 # -- writing ------------------------------------------------------------------------------------------------
@@ -150,6 +152,8 @@ def source_document(rubric: Rubric) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or str(raw.get("version")) != rubric.version:
         return None
     raw = _apply_extends(raw, Report(rubric.id))
+    if raw is None:
+        return None
     for name, parameter in (raw.get("parameters") or {}).items():
         if name in rubric.parameters and isinstance(parameter, dict):
             parameter["value"] = rubric.parameters[name].value

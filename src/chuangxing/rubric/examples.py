@@ -15,25 +15,42 @@ from chuangxing.scoring.expressions import ExpressionError
 from chuangxing.scoring.points import fmt
 
 
-def rubric_for(rubric: Rubric, example: Example, raw: dict) -> Rubric:
-    """The rubric under the example's parameters (the rubric itself when it sets none)."""
-    if not example.parameters:
+def rubric_for(rubric: Rubric, example: Example, raw: dict, cache: dict | None = None) -> Rubric:
+    """The rubric under the example's own parameters: the file's defaults and what the example sets.
+
+    Never the caller's overrides: ``load_rubric(ref, parameters={"one_star_at_60": True})`` still
+    checks the example written for the default reading against the default reading. ``rubric``
+    itself is used when its parameters already are the example's; ``cache`` keeps one rebuilt
+    rubric per set of values.
+    """
+    wanted = {**_defaults(raw), **example.parameters}
+    if wanted == {name: p.value for name, p in rubric.parameters.items()}:
         return rubric
+    key = repr(sorted(wanted.items()))
+    if cache is not None and key in cache:
+        return cache[key]
     from chuangxing.rubric.loader import build
 
     report = Report(f"example {example.id}")
     built = build(raw, report, parameters=example.parameters, run_examples=False)
     if built is None:
         raise ValueError("; ".join(p.message for p in report.errors))
+    if cache is not None:
+        cache[key] = built
     return built
 
 
-def check_example(rubric: Rubric, example: Example, raw: dict) -> list[str]:
+def _defaults(raw: dict) -> dict[str, Any]:
+    declared = raw.get("parameters") or {}
+    return {name: spec.get("value") for name, spec in declared.items() if isinstance(spec, dict)}
+
+
+def check_example(rubric: Rubric, example: Example, raw: dict, cache: dict | None = None) -> list[str]:
     """The differences between what the example expects and what the engine gives (empty: it holds)."""
     from chuangxing.scoring.engine import score
 
     try:
-        target = rubric_for(rubric, example, raw)
+        target = rubric_for(rubric, example, raw, cache)
     except ValueError as exc:
         return [f"参数无效：{exc}"]
     expect = example.expect

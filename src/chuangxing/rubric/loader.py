@@ -23,10 +23,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from chuangxing.rubric import yamlio
-from chuangxing.rubric.problems import ERROR, Problem, Report, RubricInvalid
+from chuangxing.rubric.problems import Problem, Report, RubricInvalid
 from chuangxing.rubric.schema import Rubric
-from chuangxing.scoring.kinds import RULE_KINDS, Rule, Veto
+from chuangxing.rubric.schema_messages import pydantic_problems
+from chuangxing.scoring.kinds import Rule, Veto
 
+_LIBRARY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _PARAM_REF = re.compile(r"^\$([a-z_][a-z0-9_]*)$")
 _RULE_ADAPTER = TypeAdapter(Rule)
 _VETO_ADAPTER = TypeAdapter(Veto)
@@ -77,7 +79,7 @@ def check_rubric(ref: str | Path, *, parameters: dict[str, Any] | None = None,
 
 
 def _syntax_problem(exc: yamlio.YamlSyntaxError) -> Problem:
-    return Problem("yaml_syntax", f"不是有效的 YAML：{exc.problem}", line=exc.line, column=exc.column,
+    return Problem("yaml_syntax", f"不是有效的 YAML：{exc.explained}", line=exc.line, column=exc.column,
                    message_en=str(exc))
 
 
@@ -104,12 +106,14 @@ def build(raw: Any, report: Report, *, parameters: dict[str, Any] | None = None,
                                        message_en="top level must be a mapping"))
         return None
     original = _apply_extends(raw, report)
+    if original is None:      # the base is missing: checking the rest would only list what it should give
+        return None
     raw = _apply_parameters(original, parameters or {}, report)
     raw, moved = _isolate_bad_rules(raw, report)
     try:
         rubric = Rubric.model_validate(raw)
     except ValidationError as exc:
-        report.problems.extend(_pydantic_problems(exc, ()))
+        report.problems.extend(pydantic_problems(exc, (), root=Rubric))
         return None
     from chuangxing.rubric.validator import validate
 
@@ -120,17 +124,27 @@ def build(raw: Any, report: Report, *, parameters: dict[str, Any] | None = None,
     return rubric if report.ok else None
 
 
-def _apply_extends(raw: dict, report: Report) -> dict:
+def _apply_extends(raw: dict, report: Report) -> dict | None:
+    """The file over its base's sections; None (one problem reported) when the base cannot be read."""
     base_id = raw.get("extends")
     if not base_id:
         return raw
-    path = _library_path(str(base_id))
+    path = _library_path(str(base_id)) if isinstance(base_id, str) and _LIBRARY_ID.match(base_id) else None
     if path is None:
-        report.problems.append(Problem("unknown_base", f"extends 引用的标准 {base_id} 不在标准库中", ("extends",),
-                                       message_en=f"unknown base rubric {base_id}"))
-        return raw
-    base = yamlio.parse_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        report.problems.append(Problem(
+            "unknown_base", f"extends 引用的标准 {base_id} 不在标准库中，找不到要继承的基础标准"
+            "（请写标准库中的标准编号，如 zhenjiang-2018）", ("extends",),
+            message_en=f"unknown base rubric {base_id}"))
+        return None
+    try:
+        base = yamlio.parse_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    except yamlio.YamlSyntaxError as exc:
+        report.problems.append(Problem("unknown_base", f"extends 引用的标准 {base_id} 无法读取：{exc.explained}",
+                                       ("extends",), message_en=str(exc)))
+        return None
     base = _apply_extends(base, report) if base.get("extends") else base
+    if base is None:
+        return None
     merged = {k: copy.deepcopy(v) for k, v in base.items() if k in _INHERITED}
     merged["parameters"] = {**base.get("parameters", {}), **raw.get("parameters", {})}
     merged.update({k: v for k, v in raw.items() if k != "parameters"})
@@ -198,19 +212,20 @@ def _isolate_bad_rules(raw: dict, report: Report) -> tuple[dict, dict[tuple, tup
     for path, owner in _rule_lists(raw):
         rules = _get(owner, "rules")
         if isinstance(rules, list):
-            owner["rules"] = _keep_valid(rules, path, _RULE_ADAPTER, report, moved)
+            owner["rules"] = _keep_valid(rules, path, Rule, report, moved)
     if isinstance(raw.get("vetoes"), list):
-        raw["vetoes"] = _keep_valid(raw["vetoes"], ("vetoes",), _VETO_ADAPTER, report, moved)
+        raw["vetoes"] = _keep_valid(raw["vetoes"], ("vetoes",), Veto, report, moved)
     return raw, moved
 
 
-def _keep_valid(rules: list, path: tuple, adapter: TypeAdapter, report: Report, moved: dict) -> list:
+def _keep_valid(rules: list, path: tuple, root: Any, report: Report, moved: dict) -> list:
+    adapter = _RULE_ADAPTER if root is Rule else _VETO_ADAPTER
     kept = []
     for i, rule in enumerate(rules):
         try:
             adapter.validate_python(rule)
         except ValidationError as exc:
-            report.problems.extend(_pydantic_problems(exc, (*path, i), rule=rule))
+            report.problems.extend(pydantic_problems(exc, (*path, i), root=root, rule=rule))
             continue
         if len(kept) != i:
             moved[(*path, len(kept))] = (*path, i)
@@ -225,57 +240,3 @@ def _moved_back(problem: Problem, moved: dict[tuple, tuple]) -> Problem:
             return Problem(problem.code, problem.message, (*origin, *problem.path[k:]), problem.severity,
                            problem.line, problem.column, problem.message_en)
     return problem
-
-
-_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不认识的字段（请检查拼写）",
-    "string_too_short": "不能为空",
-    "too_short": "项目太少：{msg}",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文字",
-    "list_type": "应为列表",
-    "dict_type": "应为键值映射",
-    "model_type": "应为键值映射",
-    "string_pattern_mismatch": "格式不符（只能用小写字母、数字和连字符）",
-    "literal_error": "取值不在允许范围内：{expected}",
-    "greater_than": "应大于 {gt}",
-    "greater_than_equal": "应不小于 {ge}",
-    "less_than_equal": "应不大于 {le}",
-    "union_tag_not_found": "缺少 kind（规则类型）",
-}
-
-
-def _pydantic_problems(exc: ValidationError, prefix: tuple, rule: Any = None) -> list[Problem]:
-    problems = []
-    for error in exc.errors():
-        # the discriminated union's tag (a kind name after a list index) is not a path in the file
-        loc = tuple(step for i, step in enumerate(error["loc"])
-                    if not (step in RULE_KINDS and (i == 0 or isinstance(error["loc"][i - 1], int))))
-        path = (*prefix, *loc)
-        problems.append(Problem(f"schema_{error['type']}", _message(error, rule), path,
-                                severity=ERROR, message_en=f"{'.'.join(map(str, path))}: {error['msg']}"))
-    return problems
-
-
-def _message(error: dict, rule: Any) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    if kind == "union_tag_invalid":
-        tag = ctx.get("tag") or (rule.get("kind") if isinstance(rule, dict) else "?")
-        return f"未知的规则类型 “{tag}”（可用：{'、'.join(RULE_KINDS)}）"
-    if kind in ("value_error", "assertion_error"):
-        cause = ctx.get("error")
-        return str(cause) if cause is not None else error["msg"]
-    if kind in ("decimal_parsing", "decimal_type"):
-        return "应为数字"
-    template = _MESSAGES.get(kind)
-    if template is None:
-        return f"不符合格式：{error['msg']}"
-    try:
-        return template.format(msg=error["msg"], **{k: v for k, v in ctx.items() if k != "msg"})
-    except (KeyError, IndexError):
-        return template

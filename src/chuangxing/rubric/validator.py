@@ -249,8 +249,9 @@ class _Checker:
     def examples(self) -> None:
         from chuangxing.rubric.examples import check_example
 
+        cache: dict = {}     # one rubric per set of example parameters
         for i, example in enumerate(self.rubric.examples):
-            for message in check_example(self.rubric, example, self.raw):
+            for message in check_example(self.rubric, example, self.raw, cache):
                 self.add("example_failed", f"算例 {example.id}：{message}", ("examples", i),
                          en=f"example {example.id} failed: {message}")
 

@@ -26,13 +26,24 @@ from typing import Any
 
 import yaml
 
+from chuangxing.rubric import yaml_messages
+
 
 class YamlSyntaxError(ValueError):
-    def __init__(self, *, source: str, line: int | None, column: int | None, problem: str):
-        self.source, self.line, self.column, self.problem = source, line, column, problem
+    """A file that cannot be read: ``problem`` and ``hint`` in Chinese (``yaml_messages``), ``str`` in English."""
+
+    def __init__(self, *, source: str, line: int | None, column: int | None, problem: str,
+                 problem_en: str = "", hint: str | None = None):
+        self.source, self.line, self.column, self.problem, self.hint = source, line, column, problem, hint
         where = f"第 {line} 行第 {column} 列" if line else "文件"
-        self.message_zh = f"{source}：{where}不是有效的 YAML：{problem}"
-        super().__init__(f"{source}:{line}:{column}: invalid YAML: {problem}")
+        language = "JSON" if source.lower().endswith(".json") else "YAML"
+        self.message_zh = f"{source}：{where}不是有效的 {language}：{self.explained}"
+        super().__init__(f"{source}:{line}:{column}: invalid YAML: {problem_en or problem}")
+
+    @property
+    def explained(self) -> str:
+        """The problem and, when there is one, what to do about it."""
+        return f"{self.problem}。{self.hint}" if self.hint else self.problem
 
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -123,12 +134,15 @@ _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def _mark_error(exc: yaml.YAMLError, source: str) -> YamlSyntaxError:
+def _mark_error(exc: yaml.YAMLError, source: str, text: str) -> YamlSyntaxError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    problem = str(getattr(exc, "problem", None) or exc)
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
-    return YamlSyntaxError(source=source, line=line, column=column, problem=str(problem))
+    said = yaml_messages.describe(problem)
+    refused = said == problem       # the bounds above, already in Chinese: not the author's syntax
+    return YamlSyntaxError(source=source, line=line, column=column, problem=said,
+                           problem_en=problem, hint=None if refused else yaml_messages.hint_for(text, line))
 
 
 def _too_large(text: str, source: str) -> YamlSyntaxError | None:
@@ -144,7 +158,7 @@ def parse_yaml(text: str, *, source: str = "<text>") -> Any:
     try:
         return yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
-        raise _mark_error(exc, source) from None
+        raise _mark_error(exc, source, text) from None
 
 
 def compose_yaml(text: str) -> yaml.Node | None:
@@ -196,7 +210,8 @@ def _parse_json(text: str, *, source: str) -> Any:
     try:
         data = json.loads(text, parse_float=bounded_decimal, parse_int=bounded_int)
     except json.JSONDecodeError as exc:
-        raise YamlSyntaxError(source=source, line=exc.lineno, column=exc.colno, problem=exc.msg) from None
+        raise YamlSyntaxError(source=source, line=exc.lineno, column=exc.colno,
+                              problem=yaml_messages.describe_json(exc.msg), problem_en=exc.msg) from None
     except RecursionError:
         data = _TOO_DEEP
     except ValueError as exc:

@@ -241,9 +241,19 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
     return draw
 
 
+def sample_names(draw: SampleDraw) -> dict[int, str]:
+    """{assessment id: its branch's name} for the draw's sample, read ``CHUNK`` ids at a time (a sample of a
+    province is tens of thousands of ids: too many parameters for one query)."""
+    sample = sorted(draw.sample)
+    names: dict[int, str] = {}
+    for start in range(0, len(sample), CHUNK):
+        names.update(draw.cycle.assessments.filter(pk__in=sample[start:start + CHUNK]).values_list("id", "branch__name"))
+    return names
+
+
 def _person(user) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
 __all__ = ["ALGORITHM", "NothingToSample", "Role", "choose", "committees_of", "draw_sample", "places_per_stratum",
-           "population_of", "priority_levels", "sample_size", "verify_draw"]
+           "population_of", "priority_levels", "sample_names", "sample_size", "verify_draw"]

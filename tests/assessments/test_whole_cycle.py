@@ -18,7 +18,15 @@ from django.db.models.functions import Cast, Concat, LPad
 from django.test.utils import CaptureQueriesContext
 
 from chuangxing.assessments.models import Assessment, FactValue, Finding, Role, Stage, State
-from chuangxing.assessments.services import open_cycle, refresh_facts, rubric_of, sheet_of, to_stored
+from chuangxing.assessments.services import (
+    REFRESH_CHUNK,
+    open_cycle,
+    refresh_branch_facts,
+    refresh_facts,
+    rubric_of,
+    sheet_of,
+    to_stored,
+)
 from chuangxing.orgs.models import BranchType, Organization, OrgKind
 from chuangxing.scoring.errors import FindingsInvalid
 from chuangxing.web import cycle_stats
@@ -122,3 +130,18 @@ def test_refreshed_totals_are_the_engines_in_as_many_queries_for_60_branches_as_
     flagged = cycle.assessments.select_related("cycle", "branch", "snapshot").exclude(fraud_flags=[]).get()
     with pytest.raises(FindingsInvalid):       # read from the review on (and this rubric has no fraud rule): not here
         sheet_of(flagged, stage="review")
+
+
+def test_records_of_a_whole_city_refresh_in_chunks_of_branches():
+    """An import that touches every branch announces every branch: they are refreshed a chunk at a time."""
+    figures = {}
+    for branches, code in ((12, "s"), (1200, "l")):
+        cycle, _ = opened(branches, code)
+        FactValue.objects.filter(assessment__cycle=cycle).update(computed="stale")
+        ids = list(cycle.assessments.values_list("branch_id", flat=True))
+        with most_parameters() as seen:
+            moved = refresh_branch_facts(branches=ids)
+        assert len(moved) == branches
+        assert not FactValue.objects.filter(assessment__cycle=cycle, computed="stale").exists()
+        figures[branches] = seen[0]
+    assert REFRESH_CHUNK <= 500 and figures[1200] <= 500 + figures[12], figures

@@ -320,14 +320,17 @@ def refresh_branch_facts(*, branches: Any) -> set[int]:
     so records and facts commit together or not at all.
     """
     ids = list(branches.values_list("pk", flat=True)) if hasattr(branches, "values_list") else list(branches)
-    if not ids:
-        return set()
     moved: set[int] = set()
-    cycles = Cycle.objects.filter(status=CycleStatus.OPEN, assessments__branch__in=ids,
-                                  assessments__state__in=FACTS_FOLLOW_RECORDS).distinct().order_by("pk")
-    for cycle in cycles:
-        moved |= refresh_facts(cycle=cycle, branches=ids)
+    for start in range(0, len(ids), REFRESH_CHUNK):         # an import may touch a whole city: ids go in chunks
+        part = ids[start:start + REFRESH_CHUNK]
+        cycles = Cycle.objects.filter(status=CycleStatus.OPEN, assessments__branch__in=part,
+                                      assessments__state__in=FACTS_FOLLOW_RECORDS).distinct().order_by("pk")
+        for cycle in cycles:
+            moved |= refresh_facts(cycle=cycle, branches=part)
     return moved
+
+
+REFRESH_CHUNK = 500     # branch ids per refresh of :func:`refresh_branch_facts`: well under any limit on parameters
 
 
 @service

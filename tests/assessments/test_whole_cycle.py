@@ -43,7 +43,7 @@ def most_parameters():
     seen = [0]
 
     def count(execute, sql, params, many, context):
-        batched = sql.lstrip().upper().startswith("INSERT") or " CASE WHEN " in sql.upper()
+        batched = sql.lstrip().upper().startswith("INSERT") or "CASE WHEN (" in sql.upper()
         if not batched:
             rows = params if many else [params]
             seen[0] = max([seen[0], *(len(row or ()) for row in rows)])
@@ -75,7 +75,10 @@ def opened(branches: int, code: str):
         cycle = open_cycle(name=f"{code}年度", root=root, rubric_id="zhenjiang-2018", period_start=date(2026, 1, 1),
                            period_end=date(2026, 12, 31), by=admin)
     assert cycle.assessments.count() == branches
-    return cycle, seen[0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")       # after a bulk load, as a deployment's autovacuum would: else the planner
+    return cycle, seen[0]                   # takes these tables for empty and this test's own updates go quadratic
 
 
 def test_opening_a_cycle_passes_no_list_of_its_branches():

@@ -11,7 +11,8 @@ same numbers as :func:`chuangxing.scoring.score`). A rubric the batch engine can
 refuses (more decimal places than its scale), are scored branch by branch with the engine instead:
 slower, never different.
 
-``stage`` is the layer of findings scored: ``"review"`` (self, then review), ``"inspection"`` (self,
+``stage`` is the layer of findings scored: ``"self"`` (the self-assessment alone, without fraud flags, as the
+branch's own total is scored), ``"review"`` (self, then review), ``"inspection"`` (self,
 review, then inspection), or ``"final"``: inspection for a sampled assessment, review for the others
 (what :func:`chuangxing.assessments.publicity.finalize` rates).
 """
@@ -41,7 +42,7 @@ from chuangxing.scoring.batch import NOT_GIVEN, BatchPlan, BatchResult, Columns,
 from chuangxing.scoring.errors import FindingsInvalid, InputError
 from chuangxing.scoring.sheet import ScoreSheet
 
-STAGES = ("review", "inspection", "final")
+STAGES = ("self", "review", "inspection", "final")
 _RANK = {"self": 0, "review": 1, "inspection": 2}
 _HOLDS = "情形成立"        # what a veto's parse gives when its finding carries no words of its own
 
@@ -199,10 +200,11 @@ def load_groups(*, cycle: Cycle, states: Iterable[str] | None = None, ids: Itera
                                                                                "fraud_flags", "process")):
         group = groups[snapshot_id]
         where_is[pk] = (group, len(group.ids))
-        group.add(pk, _stage_rank(stage, bool(sampled)), parse(fraud) or [], parse(process) or {})
+        fraud = (parse(fraud) or []) if stage != "self" else []       # a fraud flag is a reviewer's, not the branch's
+        group.add(pk, _stage_rank(stage, bool(sampled)), fraud, parse(process) or {})
     related = {f"assessment__{key}": value for key, value in where.items()}
     _load_facts(selected, where_is)
-    top = _RANK["inspection"] if stage in ("inspection", "final") else _RANK["review"]
+    top = _RANK["inspection"] if stage in ("inspection", "final") else _RANK[stage]
     for layer, rank in _RANK.items():         # self, review, inspection: each overrides the one before
         if rank <= top:
             _load_layer(selected, layer, rank, where_is)
@@ -323,7 +325,7 @@ def _score_group(group: _Group) -> dict[int, Scored]:
 
 def _from_sheet(group: _Group, i: int) -> Scored:
     pk = group.ids[i]
-    stage = "inspection" if group.stages[i] == _RANK["inspection"] else "review"
+    stage = next(name for name, rank in _RANK.items() if rank == group.stages[i])
     try:
         sheet = score(group.rubric, group.findings(i))
     except FindingsInvalid as exc:

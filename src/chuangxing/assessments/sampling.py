@@ -40,6 +40,7 @@ The algorithm ``stratified-v1``
 
 from __future__ import annotations
 
+import heapq
 import math
 import secrets
 from collections import defaultdict
@@ -106,21 +107,38 @@ def places_per_stratum(k: int, sizes: Mapping[Hashable, int], *, at_least: Mappi
     n = sum(sizes.values())
     if n == 0 or k == 0:
         return {s: 0 for s in strata}
+    position = {s: i for i, s in enumerate(strata)}
     quota = {s: Fraction(k * sizes[s], n) for s in strata}
     places = {s: math.floor(quota[s]) for s in strata}
     left = k - sum(places.values())
     order = sorted((s for s in strata if quota[s] > places[s]),
-                   key=lambda s: (places[s] > 0, -(quota[s] - places[s]), strata.index(s)))
+                   key=lambda s: (places[s] > 0, -(quota[s] - places[s]), position[s]))
     for s in order[:left]:
         places[s] += 1
-    for s in strata:
-        need = (at_least or {}).get(s, 0) - places[s]
-        for _ in range(max(0, need)):
-            donors = [d for d in strata if places[d] > (at_least or {}).get(d, 0)]
-            donor = max(donors, key=lambda d: (places[d] - quota[d], -strata.index(d)))
+    if at_least:
+        _give_candidates_places(places, quota, at_least, position)
+    return places
+
+
+def _give_candidates_places(places: dict[Hashable, int], quota: Mapping[Hashable, Fraction],
+                            at_least: Mapping[Hashable, int], position: Mapping[Hashable, int]) -> None:
+    """Step 3: each stratum short of ``at_least`` (in sorted order) takes places one at a time from the stratum
+    furthest above its quota that has places beyond its own ``at_least`` (ties: the stratum that sorts first).
+
+    A heap of the donors: a stratum short of places ends with exactly ``at_least`` and never gives, and only the
+    donor just taken from changes its standing, so each place moved costs O(log S), not a pass over the strata.
+    """
+    donors = [(quota[d] - places[d], position[d], d) for d in places if places[d] > at_least.get(d, 0)]
+    heapq.heapify(donors)
+    for s in sorted(places, key=position.__getitem__):
+        for _ in range(max(0, at_least.get(s, 0) - places[s])):
+            if not donors:
+                raise ValueError("no stratum has a place to give")
+            _, _, donor = heapq.heappop(donors)
             places[donor] -= 1
             places[s] += 1
-    return places
+            if places[donor] > at_least.get(donor, 0):
+                heapq.heappush(donors, (quota[donor] - places[donor], position[donor], donor))
 
 
 def verify_draw(draw: SampleDraw) -> bool:
@@ -223,9 +241,19 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
     return draw
 
 
+def sample_names(draw: SampleDraw) -> dict[int, str]:
+    """{assessment id: its branch's name} for the draw's sample, read ``CHUNK`` ids at a time (a sample of a
+    province is tens of thousands of ids: too many parameters for one query)."""
+    sample = sorted(draw.sample)
+    names: dict[int, str] = {}
+    for start in range(0, len(sample), CHUNK):
+        names.update(draw.cycle.assessments.filter(pk__in=sample[start:start + CHUNK]).values_list("id", "branch__name"))
+    return names
+
+
 def _person(user) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
 __all__ = ["ALGORITHM", "NothingToSample", "Role", "choose", "committees_of", "draw_sample", "places_per_stratum",
-           "population_of", "priority_levels", "sample_size", "verify_draw"]
+           "population_of", "priority_levels", "sample_names", "sample_size", "verify_draw"]

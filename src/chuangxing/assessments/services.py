@@ -257,7 +257,8 @@ def refresh_facts(*, cycle: Cycle, branches: Any = None) -> set[int]:
     assessments = dict(following.select_for_update(of=("self",)).order_by("pk").values_list("branch_id", "id"))
     if not assessments:
         return set()
-    values = compute_facts(branches=Organization.objects.filter(pk__in=assessments), start=cycle.period_start,
+    values = compute_facts(branches=Organization.objects.filter(pk__in=following.values("branch_id")),
+                           start=cycle.period_start,
                            end=cycle.period_end, names=names)
     stored = FactValue.objects.filter(assessment__in=following)
     existing = {(fv.assessment_id, fv.name): fv for fv in stored.only("id", "assessment_id", "name", "computed")}
@@ -277,10 +278,37 @@ def refresh_facts(*, cycle: Cycle, branches: Any = None) -> set[int]:
     moved = {fv.assessment_id for fv in new} | {fv.assessment_id for fv in changed}
     if moved:
         cycle_changed(cycle.pk)
-    totals = Assessment.objects.filter(pk__in=moved, self_total__isnull=False).select_related("cycle", "branch", "snapshot")
-    for assessment in totals:
-        _store_total(assessment, Stage.SELF)
+        _store_self_totals(cycle, following.filter(self_total__isnull=False), moved)
     return moved
+
+
+def _store_self_totals(cycle: Cycle, totalled: Any, moved: set[int]) -> None:
+    """Keep the self-assessment total of every assessment in ``moved`` that has one current with its new facts.
+
+    ``totalled``: the refreshed assessments that have a total (a queryset, kept as a subquery: a whole cycle's ids
+    never travel as parameters). Scored together by the batch engine (:func:`~chuangxing.assessments.bulk.
+    score_assessments`, the same numbers as the engine), the totals that changed written with one statement per
+    chunk. Findings that do not score, or a total the column cannot hold, are scored one by one as before, so the
+    refresh is refused with the same error and nothing of it is written.
+    """
+    from chuangxing.assessments.bulk import ScoringFailed, score_assessments, update_column
+
+    current = {pk: total for pk, total in totalled.order_by("pk").values_list("id", "self_total").iterator(
+        chunk_size=5000) if pk in moved}
+    if not current:
+        return
+    try:
+        scored = score_assessments(cycle=cycle, ids=totalled.values("id"), stage="self")
+    except ScoringFailed:
+        scored = {}
+    if set(current) - set(scored) or not all(fits_total(scored[pk].total) for pk in current):
+        for assessment in Assessment.objects.filter(pk__in=totalled.values("id")).order_by("pk").select_related(
+                "cycle", "branch", "snapshot").iterator(chunk_size=500):
+            if assessment.pk in moved:
+                _store_total(assessment, Stage.SELF)          # raises, with the engine's words, where one fails
+        return
+    update_column(Assessment, "self_total", {pk: scored[pk].total for pk, total in current.items()
+                                             if scored[pk].total != total})
 
 
 def refresh_branch_facts(*, branches: Any) -> set[int]:
@@ -292,14 +320,17 @@ def refresh_branch_facts(*, branches: Any) -> set[int]:
     so records and facts commit together or not at all.
     """
     ids = list(branches.values_list("pk", flat=True)) if hasattr(branches, "values_list") else list(branches)
-    if not ids:
-        return set()
     moved: set[int] = set()
-    cycles = Cycle.objects.filter(status=CycleStatus.OPEN, assessments__branch__in=ids,
-                                  assessments__state__in=FACTS_FOLLOW_RECORDS).distinct().order_by("pk")
-    for cycle in cycles:
-        moved |= refresh_facts(cycle=cycle, branches=ids)
+    for start in range(0, len(ids), REFRESH_CHUNK):         # an import may touch a whole city: ids go in chunks
+        part = ids[start:start + REFRESH_CHUNK]
+        cycles = Cycle.objects.filter(status=CycleStatus.OPEN, assessments__branch__in=part,
+                                      assessments__state__in=FACTS_FOLLOW_RECORDS).distinct().order_by("pk")
+        for cycle in cycles:
+            moved |= refresh_facts(cycle=cycle, branches=part)
     return moved
+
+
+REFRESH_CHUNK = 500     # branch ids per refresh of :func:`refresh_branch_facts`: well under any limit on parameters
 
 
 @service

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import caches
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
 from chuangxing.assessments.models import Assessment, Cycle, State
@@ -142,11 +142,11 @@ def _submissions_per_day(cycle: Cycle) -> list[dict[str, Any]]:
 
 
 # -- scores across the cycle ------------------------------------------------------------------------
-def _groups(cycle: Cycle, ids: list[int] | None = None):
+def _groups(cycle: Cycle, ids: list[int] | QuerySet | None = None):
+    """The cycle's assessments ``ids`` scored (None: every one, selected by the cycle, not by a list of its ids)."""
     from chuangxing.reports.scores import scored_groups
 
-    ids = ids if ids is not None else list(cycle.assessments.order_by("pk").values_list("id", flat=True))
-    return scored_groups(cycle=cycle, ids=ids) if ids else []
+    return scored_groups(cycle=cycle, ids=ids)
 
 
 def short_board(cycle: Cycle) -> list[dict[str, Any]]:
@@ -204,10 +204,16 @@ def unscored(cycle: Cycle) -> list[dict[str, Any]]:
     return cached(cycle, "unscored", _indicator_figures) or []
 
 
-def results(cycle: Cycle, ids: list[int]) -> dict[int, tuple[Decimal, str]]:
-    """{assessment id: (total, main rating label)} at the current stage, for results not yet finalized."""
+def results(cycle: Cycle, ids: list[int] | QuerySet) -> dict[int, tuple[Decimal, str]]:
+    """{assessment id: (total, main rating label)} at the current stage, for results not yet finalized.
+
+    ``ids``: a few ids, or a queryset of them (``….values("id")``, a subquery) for a whole cycle's."""
     out = {}
-    for group in _groups(cycle, sorted(ids)) if ids else []:
+    if not isinstance(ids, QuerySet):
+        if not ids:
+            return out
+        ids = sorted(ids)
+    for group in _groups(cycle, ids):
         for j, pk in enumerate(group.ids):
             out[pk] = (group.value("total", j), group.label(j))
     return out

@@ -159,6 +159,6 @@ def cycle_sample(request, cycle: int):
 
 
 def _draw(draw: SampleDraw) -> dict:
-    names = dict(draw.cycle.assessments.filter(pk__in=draw.sample).values_list("id", "branch__name"))
+    names = sampling.sample_names(draw)
     return {"draw": draw, "population": len(draw.population), "verified": sampling.verify_draw(draw),
             "sample": [{"assessment": pk, "branch": names.get(pk, "")} for pk in sorted(draw.sample)]}

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chuangxing.assessments import publicity
-from chuangxing.assessments.models import Notice, Objection, ObjectionStatus, State
+from chuangxing.assessments.models import FinalRating, Notice, Objection, ObjectionStatus, State
 from chuangxing.assessments.workflow import WorkflowError
 from chuangxing.web import cycle_stats
 from chuangxing.web.cycle_forms import AnswerForm, DismissForm, NoticeForm, ObjectionForm
@@ -167,14 +167,18 @@ def _handled(notice: Notice) -> list[dict]:
 
 def _announced(notice: Notice) -> list[dict]:
     """The branches of the notice's cycle in publicity (or rated since), with the result they are announced with."""
-    assessments = (notice.cycle.assessments.filter(state__in=NOTICE_STATES).select_related("branch__parent")
-                   .prefetch_related("ratings").order_by("branch__path"))
-    assessments = list(assessments)
-    pending = cycle_stats.results(notice.cycle, [a.pk for a in assessments if a.final_total is None])
+    announced = notice.cycle.assessments.filter(state__in=NOTICE_STATES)
+    assessments = list(announced.select_related("branch__parent").order_by("branch__path"))
+    labels: dict[int, list[str]] = {}            # the ratings read by the cycle, not by a list of every assessment id
+    for pk, label in FinalRating.objects.filter(assessment__in=announced).order_by("pk").values_list(
+            "assessment_id", "label"):
+        labels.setdefault(pk, []).append(label)
+    unrated = announced.filter(final_total__isnull=True).values("id")
+    pending = cycle_stats.results(notice.cycle, unrated) if any(a.final_total is None for a in assessments) else {}
     rows = []
     for a in assessments:
         total, label = pending.get(a.pk, (a.final_total, ""))
-        ratings = "、".join(r.label for r in sorted(a.ratings.all(), key=lambda r: r.pk)) or label
+        ratings = "、".join(labels.get(a.pk, [])) or label
         rows.append({"assessment": a.pk, "branch": a.branch.name,
                      "committee": a.branch.parent.name if a.branch.parent else "", "total": total,
                      "ratings": ratings, "state": a.state, "state_label": State(a.state).label})

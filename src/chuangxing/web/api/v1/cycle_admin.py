@@ -51,7 +51,7 @@ def cycle_progress(request, cycle_id: int):
 
 
 def _draw(draw: SampleDraw) -> dict:
-    names = dict(draw.cycle.assessments.filter(pk__in=draw.sample).values_list("id", "branch__name"))
+    names = sampling.sample_names(draw)
     return {"id": draw.pk, "seed": draw.seed, "share": format(draw.share, "f"), "algorithm": draw.algorithm,
             "drawn_at": draw.drawn_at, "population": len(draw.population), "verified": sampling.verify_draw(draw),
             "sample": [{"assessment": pk, "branch": names.get(pk, "")} for pk in sorted(draw.sample)]}

@@ -259,8 +259,9 @@ RATED_STATES = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 
 
 def check_cycle_live(cycle: Cycle) -> None:
-    """Refuse any change in a cancelled cycle (``cycle_cancelled``)."""
-    if cycle.status == CycleStatus.CANCELLED:
+    """Refuse any change in a cancelled cycle (``cycle_cancelled``); read from the database, not the object
+    in hand, which may have been read before the cycle was cancelled."""
+    if Cycle.objects.filter(pk=cycle.pk, status=CycleStatus.CANCELLED).exists():
         raise Refused("cycle_cancelled", f"考评周期“{cycle.name}”已取消，不能再修改", f"cycle {cycle.pk} is cancelled")
 
 

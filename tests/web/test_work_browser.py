@@ -101,6 +101,7 @@ def test_secretary_submits_and_reviewer_adjusts_and_approves(world, browser_page
     page.get_by_role("button", name="提交").click()
     expect(page.locator(".move-confirm")).to_contain_text("提交后自评数据和自评报告不能再修改，除非审核人退回")
     expect(page.locator("h1 .state")).to_have_text("已自评")
+    screenshot(page, "self-submit-confirm", full_page=False)
     page.get_by_role("button", name="确认提交").click()
     expect(page.locator("h1 .state")).to_have_text("已提交")
     expect(page.get_by_role("button", name="保存自评")).to_have_count(0)

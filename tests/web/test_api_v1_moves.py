@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from chuangxing.assessments.models import Assessment, AuditEntry, Evidence, FinalRating, Objection, State
-from chuangxing.assessments.services import findings_data, rubric_of
+from chuangxing.assessments.services import cancel_cycle, findings_data, rubric_of
 from chuangxing.scoring import score
 from chuangxing.web.api import v1
 from tests.web.work_world import PDF, WorkWorld, bearer, body
@@ -381,3 +381,18 @@ def test_a_whole_cycle_walked_through_the_api(client, world):
     assert set(Assessment.objects.filter(cycle=cycle).values_list("state", flat=True)) == {State.FINALIZED}
     again = post(client, f"/api/v1/cycles/{cycle.pk}/finalize", {}, admin)
     assert again.status_code == 400 and error(again)["code"] == "nothing_to_finalize"
+
+
+def test_a_cancelled_cycle_refuses_the_api_moves_in_the_services_words(client, world):
+    admin = bearer(world.admin)
+    cycle = world.cycle
+    a = world.fill_self(world.a1)
+    cancel_cycle(cycle=cycle, reason="重复开启", by=world.admin)
+    expected = {"code": "cycle_cancelled", "message": f"考评周期“{cycle.name}”已取消，不能再修改"}
+    drawn = post(client, f"/api/v1/cycles/{cycle.pk}/sample", {}, admin)
+    assert drawn.status_code == 400 and error(drawn) == expected
+    moved = post(client, f"/api/v1/assessments/{a.pk}/transitions", {"action": "self_assess"},
+                 bearer(world.secretary_a1))
+    assert moved.status_code == 400 and error(moved) == expected
+    a.refresh_from_db()
+    assert a.state == State.DRAFT

@@ -56,6 +56,8 @@ def test_an_admin_runs_a_cycle_in_the_browser(world, browser_page, live_server, 
     page.get_by_role("link", name="抽验抽样").click()
     page.get_by_label("随机种子（可选）").fill("2026-browser")
     page.get_by_role("button", name="抽取样本").click()
+    expect(page.locator("#sample-confirm")).to_contain_text("全部 12 个党支部均已审核")
+    page.get_by_role("button", name="确认抽取 3 个党支部").click()
     expect(page.locator(".messages")).to_contain_text("已抽取 3 个党支部进行抽验")
     expect(page.locator(".verify")).to_contain_text("复核一致")
     expect(page.locator("code.seed")).to_have_text("2026-browser")
@@ -65,6 +67,7 @@ def test_an_admin_runs_a_cycle_in_the_browser(world, browser_page, live_server, 
     orm(world.inspected)
     page.get_by_role("link", name="公示与评定").click()
     page.get_by_role("button", name="发布公示").click()
+    page.get_by_role("button", name="确认发布（12 个党支部）").click()
     expect(page.locator(".messages")).to_contain_text("12 个党支部进入公示")
     page.get_by_role("button", name="评定").click()
     expect(page.locator(".messages")).to_contain_text("公示期满后才能评定")
@@ -111,6 +114,44 @@ def test_an_admin_runs_a_cycle_in_the_browser(world, browser_page, live_server, 
     page.get_by_role("button", name="提交答复").click()
     expect(page.locator(".messages")).to_contain_text("已答复")
     page.get_by_role("button", name="评定").click()
+    expect(page.locator("#finalize-confirm")).to_contain_text("未答复的异议 0 条")
+    screenshot(page, "cycle-finalize-confirm", full_page=False)
+    page.get_by_role("button", name="确认评定（12 个党支部）").click()
     expect(page.locator(".messages")).to_contain_text("12 个党支部已评定")
     expect(page.locator("#quota")).to_be_visible()
     screenshot(page, "cycle-lists")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (375, 812)])
+def test_drawing_the_sample_says_what_will_happen_first(world, browser_page, live_server, screenshot, width, height):
+    """The first click shows the counts beside the button (no inline script: a second POST); cancelling
+    draws nothing, confirming draws."""
+    def setup():
+        cycle = world.open(spot_check_share="0.25")
+        world.reviewed()
+        behind = cycle.assessments.order_by("pk")[:2].values("pk")
+        cycle.assessments.filter(pk__in=behind).update(state="under_review")
+        return cycle
+
+    cycle = orm(setup)
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live_server.url}/cycles/{cycle.pk}/sample/")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="抽取样本").click()
+    box = page.locator("#sample-confirm")
+    expect(box).to_contain_text("只有 10/12 个党支部已审核；其余 2 个不参加抽样。")
+    expect(box).to_contain_text("将抽取 3 个党支部")
+    confirm = box.get_by_role("button", name="确认抽取 3 个党支部")
+    expect(confirm).to_be_in_viewport()
+    screenshot(page, f"cycle-sample-confirm-{width}", full_page=False)
+    assert orm(lambda: cycle.draws.count()) == 0
+    box.get_by_role("link", name="取消").click()
+    expect(page.locator("#sample-confirm")).to_have_count(0)
+    assert orm(lambda: cycle.draws.count()) == 0
+    page.get_by_role("button", name="抽取样本").click()
+    page.get_by_role("button", name="确认抽取 3 个党支部").click()
+    expect(page.locator(".messages")).to_contain_text("已抽取 3 个党支部进行抽验")
+    assert orm(lambda: cycle.draws.count()) == 1

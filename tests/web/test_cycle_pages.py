@@ -122,7 +122,13 @@ def test_the_sample_shows_its_seed_population_and_verification(admin, world):
     refused = admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": ""}, follow=True)
     assert "没有已审核的党支部，无法抽取抽验样本" in text(refused)
     world.reviewed()
-    response = admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": "2026-seed"}, follow=True)
+    behind = cycle.assessments.order_by("pk")[:2].values("pk")
+    cycle.assessments.filter(pk__in=behind).update(state=State.UNDER_REVIEW)     # two still under review
+    asked = text(admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": "2026-seed"}))
+    assert "只有 10/12 个党支部已审核；其余 2 个不参加抽样。" in asked
+    assert "将抽取 3 个党支部" in asked and "确认抽取 3 个党支部" in asked and 'value="2026-seed"' in asked
+    assert not cycle.draws.exists() and not cycle.assessments.filter(state=State.SAMPLED).exists()
+    response = admin.post(f"/cycles/{cycle.pk}/sample/", {"seed": "2026-seed", "confirm": "1"}, follow=True)
     page = text(response)
     assert "已抽取 3 个党支部进行抽验" in page
     assert "2026-seed" in page and "复核一致" in page
@@ -143,8 +149,10 @@ def test_announce_object_answer_and_finalize(admin, world):
                              follow=True)
     assert "还有党支部抽验未完成，不能公示" in text(open_checks)
     world.inspected()
-    response = admin.post(f"/cycles/{cycle.pk}/publicity/", {
-        "title": "2026年度结果公示", "starts_on": timezone.localdate(), "ends_on": timezone.localdate() + timedelta(days=6)})
+    posted = {"title": "2026年度结果公示", "starts_on": timezone.localdate(), "ends_on": timezone.localdate() + timedelta(days=6)}
+    asked = text(admin.post(f"/cycles/{cycle.pk}/publicity/", posted))
+    assert "将有 12 个党支部进入公示" in asked and "确认发布（12 个党支部）" in asked and not cycle.notices.exists()
+    response = admin.post(f"/cycles/{cycle.pk}/publicity/", {**posted, "confirm": "1"})
     assert response.status_code == 302
     notice = cycle.notices.get()
     assert cycle.assessments.filter(state=State.ANNOUNCED).count() == 12
@@ -172,7 +180,10 @@ def test_announce_object_answer_and_finalize(admin, world):
     assert objection.answer == "经核实已扣分" and objection.answered_by == world.admin
 
     cycle.notices.update(starts_on=timezone.localdate() - timedelta(days=10), ends_on=timezone.localdate() - timedelta(days=3))
-    done = admin.post(f"/cycles/{cycle.pk}/finalize/", follow=True)
+    asked = text(admin.post(f"/cycles/{cycle.pk}/finalize/"))
+    assert "将对公示中的 12 个党支部评定星级（等次）" in asked and "未答复的异议 0 条" in asked
+    assert not cycle.assessments.filter(state=State.FINALIZED).exists()
+    done = admin.post(f"/cycles/{cycle.pk}/finalize/", {"confirm": "1"}, follow=True)
     assert "评定完成：12 个党支部已评定，考评周期已结束" in text(done)
     assert cycle.assessments.filter(state=State.FINALIZED).count() == 12
     assert '<span class="cycle-status">已结束</span>' in admin.get(f"/cycles/{cycle.pk}/").content.decode()

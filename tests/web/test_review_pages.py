@@ -69,7 +69,10 @@ def test_reviewer_adjusts_with_a_required_reason_and_approves(client, world):
     assert "群众来信一件，经核实" in html and "审核调整" in html and "甲党委审核人" in html   # the audit trail: who, why
     assert "差 2" in html                                                                # the gap on zj-team-3
 
-    approved = move(client, a, "approve")
+    asked = move(client, a, "approve").content.decode()
+    a.refresh_from_db()
+    assert a.state == State.UNDER_REVIEW and "确认“审核通过”？" in asked and "审核通过后审核得分即确定" in asked
+    approved = move(client, a, "approve", confirm="1")
     a.refresh_from_db()
     assert a.state == State.REVIEWED and a.reviewed_total == a.self_total - 2
     assert "已审核通过" in approved.content.decode()

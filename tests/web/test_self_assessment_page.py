@@ -216,7 +216,13 @@ def test_complete_and_submit(client, world):
     client.post(url("assessment_move", a), {"action": "self_assess", "version": a.version, "stage": "self"})
     a.refresh_from_db()
     assert a.state == State.SELF_ASSESSED and "提交" in page(client, a)
-    client.post(url("assessment_move", a), {"action": "submit", "version": a.version, "stage": "self"})
+    asked = client.post(url("assessment_move", a), {"action": "submit", "version": a.version, "stage": "self"},
+                        follow=True).content.decode()
+    a.refresh_from_db()
+    assert a.state == State.SELF_ASSESSED                                       # the first POST only asks
+    assert "确认“提交”？" in asked and "提交后自评数据和自评报告不能再修改，除非审核人退回" in asked
+    assert "各项均已填写" in asked and 'name="confirm" value="1"' in asked
+    client.post(url("assessment_move", a), {"action": "submit", "version": a.version, "stage": "self", "confirm": "1"})
 
     a.refresh_from_db()
     assert a.state == State.SUBMITTED

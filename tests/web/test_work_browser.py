@@ -99,6 +99,10 @@ def test_secretary_submits_and_reviewer_adjusts_and_approves(world, browser_page
     page.get_by_role("button", name="完成自评").click()
     expect(page.locator("h1 .state")).to_have_text("已自评")
     page.get_by_role("button", name="提交").click()
+    expect(page.locator(".move-confirm")).to_contain_text("提交后自评数据和自评报告不能再修改，除非审核人退回")
+    expect(page.locator("h1 .state")).to_have_text("已自评")
+    screenshot(page, "self-submit-confirm", full_page=False)
+    page.get_by_role("button", name="确认提交").click()
     expect(page.locator("h1 .state")).to_have_text("已提交")
     expect(page.get_by_role("button", name="保存自评")).to_have_count(0)
     screenshot(page, "self-assessment-submitted")
@@ -131,6 +135,8 @@ def test_secretary_submits_and_reviewer_adjusts_and_approves(world, browser_page
     screenshot(page, "review")
 
     page.get_by_role("button", name="审核通过").click()
+    expect(page.locator(".move-confirm")).to_contain_text("审核通过后审核得分即确定")
+    page.get_by_role("button", name="确认审核通过").click()
     expect(page.locator("h1 .state")).to_have_text("已审核")
     a = orm(lambda: Assessment.objects.get(pk=a))
     assert a.state == State.REVIEWED and a.reviewed_total == a.self_total - 2

@@ -34,6 +34,7 @@ class CycleStatus(models.TextChoices):
     DRAFT = "draft", "筹备中"
     OPEN = "open", "进行中"
     CLOSED = "closed", "已结束"
+    CANCELLED = "cancelled", "已取消"
 
 
 class Cycle(models.Model):

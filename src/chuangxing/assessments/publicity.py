@@ -63,7 +63,7 @@ from chuangxing.assessments.models import (
     Role,
     State,
 )
-from chuangxing.assessments.services import _require_role, audit, cycle_changed, service
+from chuangxing.assessments.services import _require_role, audit, check_cycle_live, cycle_changed, service
 from chuangxing.assessments.workflow import Refused, move_for
 from chuangxing.scoring.points import fmt
 
@@ -80,6 +80,7 @@ def announce(*, cycle: Cycle, title: str, starts_on: date, ends_on: date, by, bo
     """Publish a notice and move every reviewed or spot-checked assessment of ``cycle`` to ``announced``."""
     move = move_for("announce", State.REVIEWED)
     permissions.require(by, move.roles, cycle.root)
+    check_cycle_live(cycle)
     days = (ends_on - starts_on).days + 1
     if days < 1:
         raise Refused("bad_period", "公示结束日期早于开始日期", "notice ends before it starts")
@@ -214,6 +215,7 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
     """Rate every announced assessment of ``cycle`` and move it to ``finalized``; a summary of what was given."""
     move = move_for("finalize", State.ANNOUNCED)
     permissions.require(by, move.roles, cycle.root)
+    check_cycle_live(cycle)
     _check_publicity_over(cycle, timezone.localdate(now) if now else timezone.localdate())
     scored = score_assessments(cycle=cycle, states=[State.ANNOUNCED], stage="final")
     if not scored:

@@ -55,7 +55,7 @@ from django.utils import timezone
 from chuangxing.assessments import permissions
 from chuangxing.assessments.bulk import insert_rows, rubric_of_snapshot, score_assessments
 from chuangxing.assessments.models import Assessment, AuditEntry, Cycle, Role, SampleDraw, State
-from chuangxing.assessments.services import audit, cycle_changed, service
+from chuangxing.assessments.services import audit, check_cycle_live, cycle_changed, service
 from chuangxing.assessments.workflow import EditConflict, WorkflowError, move_for
 from chuangxing.orgs.models import Organization, OrgKind
 from chuangxing.rubric.schema import Rubric
@@ -217,6 +217,7 @@ def draw_sample(*, cycle: Cycle, seed: str | None, by, now=None) -> SampleDraw:
     """Draw the spot-check sample of ``cycle``'s reviewed assessments and move them to ``sampled``."""
     move = move_for("sample", State.REVIEWED)
     permissions.require(by, move.roles, cycle.root)
+    check_cycle_live(cycle)
     population = population_of(cycle)
     if not population:
         raise NothingToSample("没有已审核的党支部，无法抽取抽验样本", "no reviewed assessment to sample")

@@ -29,7 +29,7 @@ from functools import lru_cache, wraps
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chuangxing.assessments import permissions
@@ -50,6 +50,7 @@ from chuangxing.assessments.workflow import (
     EditConflict,
     IllegalTransition,
     NotAllowed,
+    Refused,
     actions_from,
     move_for,
 )
@@ -187,15 +188,22 @@ def rubric_of(assessment: Assessment) -> Rubric:
 @service
 def open_cycle(*, name: str, root: Organization, rubric_id: str, period_start: date, period_end: date, by,
                variants: Mapping[str, list[str]] | None = None, parameters: Mapping[str, Any] | None = None,
-               **settings: Any) -> Cycle:
+               duplicate_reason: str = "", **settings: Any) -> Cycle:
     """Open a cycle over ``root``'s branches: pin the rubric(s), create the assessments, compute facts.
 
     ``variants`` maps another rubric id of the same standard to the units it applies to (a branch
-    whose ``unit`` or name contains one of them is scored with that variant).
+    whose ``unit`` or name contains one of them is scored with that variant). A second cycle over the
+    same root for the same year (:func:`same_year_cycles`) is refused (``duplicate_cycle``) unless
+    ``duplicate_reason`` says why; the reason is kept in the audit entry.
     """
     permissions.require(by, permissions.Role.ADMIN, root)
     if period_end < period_start:
         raise IllegalTransition("考评期结束日早于开始日", "period ends before it starts")
+    others = list(same_year_cycles(root, period_start, period_end).values_list("pk", "name"))
+    if others and not duplicate_reason.strip():
+        names = "、".join(f"“{n}”" for _, n in others[:3])
+        raise Refused("duplicate_cycle", f"“{root.name}”在同一年度已有考评周期{names}；如确需再开一个，请写明理由",
+                      f"root {root.pk} already has cycles {[pk for pk, _ in others]} for this year")
     cycle = Cycle.objects.create(name=name, root=root, rubric_id=rubric_id, period_start=period_start,
                                  period_end=period_end, parameters=to_stored(dict(parameters or {})),
                                  status=CycleStatus.OPEN, **settings)
@@ -209,8 +217,52 @@ def open_cycle(*, name: str, root: Organization, rubric_id: str, period_start: d
                    for b in branches]
     Assessment.objects.bulk_create(assessments, batch_size=2000)
     refresh_facts(cycle=cycle)
-    audit(by=by, action="open_cycle", target=f"cycle:{cycle.pk}", new={"branches": len(branches), "rubric": rubric_id})
+    new = {"branches": len(branches), "rubric": rubric_id, **({"same_year": [pk for pk, _ in others]} if others else {})}
+    audit(by=by, action="open_cycle", target=f"cycle:{cycle.pk}", new=new,
+          reason=duplicate_reason.strip() if others else "")
     return cycle
+
+
+def same_year_cycles(root: Organization, period_start: date, period_end: date):
+    """The cycles over ``root`` (not cancelled) whose period overlaps this one or ends in the same year."""
+    overlap = Q(period_start__lte=period_end, period_end__gte=period_start)
+    return (Cycle.objects.filter(root=root).exclude(status=CycleStatus.CANCELLED)
+            .filter(overlap | Q(period_end__year=period_end.year)).order_by("period_start", "pk"))
+
+
+@service
+def cancel_cycle(*, cycle: Cycle, reason: str, by) -> Cycle:
+    """取消 a cycle opened by mistake (or twice): its assessments stay as they are, read-only, and nothing
+    more can be done in it. Needs a reason (audited); a finalized (已结束) cycle cannot be cancelled.
+
+    >>> cancel_cycle(cycle=cycle, reason="重复开启", by=admin).status
+    'cancelled'
+    """
+    permissions.require(by, permissions.Role.ADMIN, cycle.root)
+    if not reason.strip():
+        raise Refused("empty_reason", "取消考评周期须写明理由", "cancelling a cycle needs a reason")
+    old = Cycle.objects.select_for_update().values_list("status", flat=True).get(pk=cycle.pk)
+    rated = cycle.assessments.filter(state__in=RATED_STATES).exists()
+    if old == CycleStatus.CLOSED or rated:
+        raise Refused("cycle_finalized", "考评周期已有党支部评定，不能取消", "cycle has rated assessments")
+    if old == CycleStatus.CANCELLED:
+        raise Refused("cycle_cancelled", "考评周期已取消", "cycle is already cancelled")
+    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.CANCELLED)
+    cycle.status = CycleStatus.CANCELLED
+    cycle_changed(cycle.pk)
+    audit(by=by, action="cancel_cycle", target=f"cycle:{cycle.pk}", old=old, new=CycleStatus.CANCELLED.value,
+          reason=reason.strip())
+    return cycle
+
+
+RATED_STATES = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
+
+
+def check_cycle_live(cycle: Cycle) -> None:
+    """Refuse any change in a cancelled cycle (``cycle_cancelled``); read from the database, not the object
+    in hand, which may have been read before the cycle was cancelled."""
+    if Cycle.objects.filter(pk=cycle.pk, status=CycleStatus.CANCELLED).exists():
+        raise Refused("cycle_cancelled", f"考评周期“{cycle.name}”已取消，不能再修改", f"cycle {cycle.pk} is cancelled")
 
 
 def _variant_for(branch: Organization, default: str, variants: Mapping[str, list[str]] | None) -> str:
@@ -481,6 +533,7 @@ def _require_role(by, roles: tuple, assessment: Assessment) -> str:
 
 
 def _bump_version(assessment: Assessment, version: int) -> None:
+    check_cycle_live(assessment.cycle)
     updated = Assessment.objects.filter(pk=assessment.pk, version=version).update(version=F("version") + 1)
     if not updated:
         raise EditConflict("其他人已在您打开之后保存了这份考评，请刷新后再修改（您的修改未保存）",
@@ -547,6 +600,7 @@ def transition(*, assessment: Assessment, action: str, by, reason: str = "", ver
     """Make ``action`` (``workflow.MOVES``). Two people moving the same assessment at once: the later
     one gets :class:`EditConflict` (the move is conditional on the state, and the version when given)."""
     permissions.ensure_visible(by, assessment)
+    check_cycle_live(assessment.cycle)
     move = move_for(action, assessment.state)
     _require_role(by, move.roles, assessment)
     if move.needs_reason and not reason.strip():
@@ -586,6 +640,7 @@ def _move_fields(assessment: Assessment, action: str, *, now=None) -> dict[str, 
 def reopen(*, assessment: Assessment, by, reason: str) -> Assessment:
     """Let a branch submit after the deadline (an admin's decision, recorded)."""
     _require_role(by, (permissions.Role.ADMIN,), assessment)
+    check_cycle_live(assessment.cycle)
     if not reason.strip():
         raise IllegalTransition("重新开放须写明理由", "reopening needs a reason")
     assessment.reopened_by = by
@@ -636,6 +691,8 @@ def allowed_actions(assessment: Assessment, *, by) -> dict:
     held = permissions.roles_on(by, assessment.branch)
     if permissions.is_own_branch(by, assessment.branch):
         held &= {permissions.Role.SECRETARY.value}
+    if assessment.cycle.status == CycleStatus.CANCELLED:
+        held = set()                         # a cancelled cycle is read-only: no buttons
     moves = [{"action": m.action, "label": m.label, "target": str(m.target), "needs_reason": m.needs_reason,
               "service": MOVE_SERVICES.get(m.action, "services.transition")}
              for m in actions_from(assessment.state) if held & {str(r) for r in m.roles}]

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from chuangxing.assessments.models import ObjectionStatus, Role
 from chuangxing.assessments.publicity import MAX_OBJECTION
 from chuangxing.orgs.models import Organization, OrgKind
+from chuangxing.records.models import Meeting
 from chuangxing.rubric import library
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,6 +38,9 @@ class CycleForm(forms.Form):
     spot_check_tolerance = forms.DecimalField(label="抽验容差（分）", min_value=Decimal("0"), max_digits=5,
                                               decimal_places=2, initial=Decimal("3.00"),
                                               help_text="抽验得分低于审核得分超过该分数的，降级")
+    duplicate_reason = forms.CharField(label="再开一个周期的理由（仅当同一范围同一年度已有周期时填写）", required=False,
+                                       max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                                       help_text="同一范围、同一年度（或考评期重叠）已有考评周期的，须写明理由；理由记入审计日志")
 
     def __init__(self, *args, roots=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,6 +54,21 @@ class CycleForm(forms.Form):
         if start and end and end < start:
             self.add_error("period_end", "考评期结束日不能早于开始日")
         return data
+
+    def warnings(self) -> list[str]:
+        """What is odd but allowed (asked once more before opening): a deadline already past, a period with no
+        meeting held by any branch under the root."""
+        data, out = self.cleaned_data, []
+        now = timezone.now()
+        for key in ("self_assessment_due", "review_due"):
+            if data.get(key) and data[key] < now:
+                out.append(f"{self.fields[key].label}时间 {timezone.localtime(data[key]):%Y年%m月%d日 %H:%M} 已经过去："
+                           "开启后党支部将无法按期提交，须由管理员逐个重新开放。")
+        branches = Organization.objects.subtree(data["root"]).branches()
+        if not Meeting.objects.filter(branch__in=branches, held_on__range=(data["period_start"], data["period_end"])).exists():
+            out.append(f"“{data['root'].name}”下的党支部在考评期（{data['period_start']:%Y年%m月%d日}至"
+                       f"{data['period_end']:%Y年%m月%d日}）内没有任何会议记录：事实数据将全部为零，请核对考评期或先录入台账。")
+        return out
 
     def settings(self) -> dict:
         data = self.cleaned_data
@@ -73,6 +93,11 @@ def committees_under(root: Organization):
     """The organizations a reviewer or inspector can be given: the root and the committees below it."""
     kinds = (OrgKind.WORK_COMMITTEE, OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH)
     return Organization.objects.subtree(root).filter(kind__in=kinds).order_by("path")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="取消的理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "请写明取消考评周期的理由"})
 
 
 class SampleForm(forms.Form):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cycles/", cycles.cycle_list, name="cycle_list"),
     path("cycles/new/", cycles.cycle_new, name="cycle_new"),
     path(C, cycles.cycle_detail, name="cycle_detail"),
+    path(f"{C}cancel/", cycles.cycle_cancel, name="cycle_cancel"),
     path(f"{C}roles/", cycles.cycle_roles, name="cycle_roles"),
     path(f"{C}roles/<int:assignment>/revoke/", cycles.role_revoke, name="role_revoke"),
     path(f"{C}sample/", cycles.cycle_sample, name="cycle_sample"),

@@ -8,7 +8,10 @@
     GET  /assessments/<a>/evidence/<e>/           download it (evidence.open_evidence)
     POST /assessments/<a>/report/                 the self-assessment report (services.save_report)
     POST /assessments/<a>/move/                   完成自评, 提交, 开始审核, 退回, 审核通过 (services.transition), 完成抽验
-                                                  (inspection.complete_inspection)
+                                                  (inspection.complete_inspection); 提交 and 审核通过 take two
+                                                  POSTs: the first goes back to the page, which shows what will
+                                                  happen beside the button (``?confirm=<action>``), the second
+                                                  (``confirm=1``) moves
     POST /assessments/<a>/fraud/                  flag 弄虚作假 on an indicator, or withdraw the flag
 
 Every one of them reads the assessment through ``services.get_assessment`` and lets the service decide
@@ -85,13 +88,15 @@ def base_context(request, assessment: Assessment, *, stage: str) -> dict[str, An
     """What every assessment page shows at the top: the branch, cycle, state, deadline, the moves the user may make."""
     allowed = services.allowed_actions(assessment, by=request.user)
     moves = [m for m in allowed["moves"] if m["action"] in MOVES_ON[stage]]
+    asked = request.GET.get("confirm", "")
+    confirming = move_confirmation(assessment, asked) if any(m["action"] == asked for m in moves) else None
     held = permissions.roles_on(request.user, assessment.branch)
     own = permissions.is_own_branch(request.user, assessment.branch)
     reviewer = bool(held & {Role.REVIEWER, Role.ADMIN}) and not own
     return {
         "assessment": assessment, "cycle": assessment.cycle, "branch": assessment.branch, "stage": stage,
         "state_label": State(assessment.state).label, "allowed": allowed, "moves": moves,
-        "version": assessment.version,
+        "version": assessment.version, "confirming": confirming,
         "links": {"self": True, "review": reviewer,
                   "inspection": (assessment.sampled or assessment.state in permissions.INSPECTED_STATES)
                   and bool(held & {Role.INSPECTOR, Role.ADMIN}) and not own},
@@ -315,12 +320,40 @@ def report(request, assessment: int) -> HttpResponse:
     return _back(request, found, "report")
 
 
+# The moves that ask first: what they fix cannot be taken back by the one who makes them.
+CONFIRMED_MOVES = ("submit", "approve")
+
+
+def move_confirmation(assessment: Assessment, action: str) -> dict | None:
+    """What ``action`` will do to ``assessment``, in sentences with the figures (None: the move asks nothing)."""
+    if action not in CONFIRMED_MOVES:
+        return None
+    stage = "self" if action == "submit" else "review"
+    try:
+        sheet = score(services.rubric_of(assessment), services.findings_data(assessment, stage=stage))
+    except FindingsInvalid as invalid:
+        figures = invalid.message_zh
+    else:
+        left = len(sheet.unassessed)
+        figures = (f"{'自评' if stage == 'self' else '审核'}得分 {fmt(sheet.total)} 分（满分 {fmt(sheet.max_total)} 分）；"
+                   + (f"尚有 {left} 项未填写。" if left else "各项均已填写。"))
+    if action == "submit":
+        lines = ["提交后自评数据和自评报告不能再修改，除非审核人退回。", figures]
+        if not assessment.self_report.strip():
+            lines.append("自评报告尚未填写。")
+    else:
+        lines = ["审核通过后审核得分即确定，不能再调整审核数据；该党支部进入“已审核”，可被抽入抽验样本并进入公示。", figures]
+    return {"action": action, "label": MOVES[action].label, "lines": lines}
+
+
 @require_POST
 def move(request, assessment: int) -> HttpResponse:
     found = assessment_for(request, assessment)
     action = request.POST.get("action", "")
     if not any(action in moves for moves in MOVES_ON.values()):
         raise PermissionDenied("这些页面上没有该操作")      # sample, announce, finalize… have pages of their own
+    if action in CONFIRMED_MOVES and request.POST.get("confirm") != "1":
+        return _ask(request, found, action)
     version, reason = posted_version(request), request.POST.get("reason", "").strip()
     try:
         if action == "spot_check":
@@ -337,6 +370,13 @@ def move(request, assessment: int) -> HttpResponse:
         return _back(request, found)
     messages.success(request, f"已{MOVES[action].label}：当前状态为“{State(found.state).label}”")
     return _back(request, found)
+
+
+def _ask(request, assessment: Assessment, action: str) -> HttpResponseRedirect:
+    """The first POST of a move that asks: back to the page, which shows the confirmation beside the button."""
+    stage = request.POST.get("stage", "self")
+    url = reverse(PAGE_OF.get(stage, "web:self_assessment"), kwargs={"assessment": assessment.pk})
+    return HttpResponseRedirect(f"{url}?confirm={action}#moves")
 
 
 @require_POST

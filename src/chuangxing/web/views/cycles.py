@@ -2,7 +2,12 @@
 
 Every page of a cycle needs the admin role on the cycle's scope (``permissions.require``: a refusal is
 audited and answered with the 403 page); the work itself is done by the services (``open_cycle``,
-``sampling.draw_sample`` …), whose Chinese refusals are shown on the page.
+``sampling.draw_sample``, ``cancel_cycle`` …), whose Chinese refusals are shown on the page.
+
+Drawing the sample and cancelling the cycle take two POSTs: the first shows what will happen, with the
+figures (``confirmations``), beside the button; the second (``confirm=1``) does it. A new cycle is
+refused when its root already has one for the same year, unless a reason is given; a deadline already
+past, or a period in which the root's branches held no meeting, is warned about and asked once more.
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chuangxing.assessments import permissions, sampling
 from chuangxing.assessments.models import Cycle, Role, RoleAssignment, SampleDraw
-from chuangxing.assessments.services import audit, open_cycle
+from chuangxing.assessments.services import audit, cancel_cycle, open_cycle
 from chuangxing.assessments.sheets import gap_report
 from chuangxing.assessments.workflow import NotAllowed, WorkflowError
-from chuangxing.web import cycle_stats
-from chuangxing.web.cycle_forms import CycleForm, RoleForm, SampleForm, committees_under
+from chuangxing.web import confirmations, cycle_stats
+from chuangxing.web.cycle_forms import CancelForm, CycleForm, RoleForm, SampleForm, committees_under
 
 GAPS_SHOWN = 20
 
@@ -53,6 +58,11 @@ def refused_message(request, refusal: WorkflowError) -> None:
     messages.error(request, refusal.message_zh)
 
 
+def confirmed(request) -> bool:
+    """The second POST of a two-step one (the 确认 button posts ``confirm=1``)."""
+    return request.POST.get("confirm") == "1"
+
+
 # -- the list and a new cycle ---------------------------------------------------------------------
 def cycle_list(request):
     admin_roots(request.user)
@@ -66,26 +76,54 @@ def cycle_list(request):
 def cycle_new(request):
     roots = admin_roots(request.user)
     form = CycleForm(request.POST or None, roots=roots)
+    warnings = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            cycle = open_cycle(name=data["name"], root=data["root"], rubric_id=data["rubric_id"],
-                               period_start=data["period_start"], period_end=data["period_end"], by=request.user,
-                               **form.settings())
-        except WorkflowError as refusal:
-            refused_message(request, refusal)
-        else:
-            messages.success(request, f"考评周期“{cycle.name}”已开启，共 {cycle.assessments.count()} 个党支部参加")
-            return redirect("web:cycle_detail", cycle=cycle.pk)
-    return render(request, "cycles/cycle_new.html", {"form": form})
+        warnings = form.warnings()
+        if not warnings or confirmed(request):
+            try:
+                cycle = open_cycle(name=data["name"], root=data["root"], rubric_id=data["rubric_id"],
+                                   period_start=data["period_start"], period_end=data["period_end"], by=request.user,
+                                   duplicate_reason=data["duplicate_reason"], **form.settings())
+            except WorkflowError as refusal:
+                if refusal.code != "duplicate_cycle":
+                    refused_message(request, refusal)
+                else:
+                    form.add_error("duplicate_reason", refusal.message_zh)
+            else:
+                messages.success(request, f"考评周期“{cycle.name}”已开启，共 {cycle.assessments.count()} 个党支部参加")
+                return redirect("web:cycle_detail", cycle=cycle.pk)
+    return render(request, "cycles/cycle_new.html", {"form": form, "warnings": warnings})
 
 
 # -- progress ------------------------------------------------------------------------------------------
 def cycle_detail(request, cycle: int):
-    cycle = admin_cycle(request, cycle)
+    return _detail_page(request, admin_cycle(request, cycle))
+
+
+def _detail_page(request, cycle: Cycle, **extra):
     gaps = [row for row in gap_report(cycle, by=request.user) if row["gap"] is not None][:GAPS_SHOWN]
-    context = {"cycle": cycle, "progress": cycle_stats.progress(cycle), "gaps": gaps, "tab": "progress"}
+    context = {"cycle": cycle, "progress": cycle_stats.progress(cycle), "gaps": gaps, "tab": "progress",
+               "cancel_form": CancelForm(), **extra}
     return render(request, "cycles/cycle_detail.html", context)
+
+
+@require_POST
+def cycle_cancel(request, cycle: int):
+    """取消 the cycle: the first POST shows what will stop (with the figures), the second cancels it."""
+    cycle = admin_cycle(request, cycle)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, cycle, cancel_form=form)
+    if not confirmed(request):
+        return _detail_page(request, cycle, cancel_form=form, cancelling=confirmations.cancel_plan(cycle))
+    try:
+        cancel_cycle(cycle=cycle, reason=form.cleaned_data["reason"], by=request.user)
+    except WorkflowError as refusal:
+        refused_message(request, refusal)
+    else:
+        messages.success(request, f"考评周期“{cycle.name}”已取消，理由已记录")
+    return redirect("web:cycle_detail", cycle=cycle.pk)
 
 
 # -- reviewers and inspectors ---------------------------------------------------------------------
@@ -144,17 +182,23 @@ def role_revoke(request, cycle: int, assignment: int):
 def cycle_sample(request, cycle: int):
     cycle = admin_cycle(request, cycle)
     form = SampleForm(request.POST or None)
+    plan = None
     if request.method == "POST" and form.is_valid():
-        try:
-            draw = sampling.draw_sample(cycle=cycle, seed=form.cleaned_data["seed"] or None, by=request.user)
-        except WorkflowError as refusal:
-            refused_message(request, refusal)
+        plan = confirmations.sample_plan(cycle)
+        if not plan["count"] or confirmed(request):     # nothing reviewed: the service says so at once
+            plan = None
+            try:
+                draw = sampling.draw_sample(cycle=cycle, seed=form.cleaned_data["seed"] or None, by=request.user)
+            except WorkflowError as refusal:
+                refused_message(request, refusal)
+            else:
+                messages.success(request, f"已抽取 {len(draw.sample)} 个党支部进行抽验")
+                return redirect("web:cycle_sample", cycle=cycle.pk)
         else:
-            messages.success(request, f"已抽取 {len(draw.sample)} 个党支部进行抽验")
-            return redirect("web:cycle_sample", cycle=cycle.pk)
+            plan["seed"] = form.cleaned_data["seed"]
     draws = [_draw(d) for d in SampleDraw.objects.filter(cycle=cycle).select_related("drawn_by").order_by("-drawn_at")]
     context = {"cycle": cycle, "form": form, "draws": draws, "share_percent": cycle.spot_check_share * 100,
-               "tab": "sample"}
+               "tab": "sample", "confirming": plan}
     return render(request, "cycles/cycle_sample.html", context)
 
 

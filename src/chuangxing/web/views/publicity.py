@@ -7,6 +7,8 @@ and how each was handled (待答复, 已答复, or 不予受理 with its reason)
 
 The admin closes several open objections at once as 不予受理 (``publicity.dismiss_objections``): the
 first POST shows what will happen (how many, which reason; it cannot be undone) and a second one confirms.
+Publishing the notice and 评定 ask the same way (``confirmations.announce_plan``, ``finalize_plan``: how
+many branches go in, how many are not yet through, how many objections are open).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chuangxing.assessments import publicity
 from chuangxing.assessments.models import FinalRating, Notice, Objection, ObjectionStatus, State
 from chuangxing.assessments.workflow import WorkflowError
-from chuangxing.web import cycle_stats
+from chuangxing.web import confirmations, cycle_stats
 from chuangxing.web.cycle_forms import AnswerForm, DismissForm, NoticeForm, ObjectionForm
 from chuangxing.web.login import client_ip
-from chuangxing.web.views.cycles import admin_cycle, refused_message
+from chuangxing.web.views.cycles import admin_cycle, confirmed, refused_message
 
 NOTICE_STATES = (State.ANNOUNCED, State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 
@@ -36,6 +38,10 @@ def cycle_publicity(request, cycle: int):
     cycle = admin_cycle(request, cycle)
     form = NoticeForm(request.POST) if request.method == "POST" else _notice_form(cycle)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        plan = confirmations.announce_plan(cycle, starts_on=data["starts_on"], ends_on=data["ends_on"])
+        if plan["count"] and not plan["blocked"] and not confirmed(request):
+            return render(request, "cycles/cycle_publicity.html", _publicity_context(cycle, form=form, announcing=plan))
         try:
             notice = publicity.announce(cycle=cycle, by=request.user, **form.cleaned_data)
         except WorkflowError as refusal:
@@ -114,6 +120,10 @@ def _notice_form(cycle) -> NoticeForm:
 @require_POST
 def cycle_finalize(request, cycle: int):
     cycle = admin_cycle(request, cycle)
+    plan = confirmations.finalize_plan(cycle)
+    if plan["count"] and not plan["blocked"] and not confirmed(request):
+        context = _publicity_context(cycle, form=_notice_form(cycle), finalizing=plan)
+        return render(request, "cycles/cycle_publicity.html", context)
     try:
         summary = publicity.finalize(cycle=cycle, by=request.user)
     except WorkflowError as refusal:

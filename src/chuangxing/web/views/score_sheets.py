@@ -4,7 +4,7 @@
 
     GET /assessments/<a>/score-sheet.pdf?stage=review    评分表（PDF）of a stage (default: the stage the assessment is at)
     GET /assessments/<a>/score-sheet.xlsx?stage=review   评分表（Excel）
-    GET /assessments/<a>/blank-sheet.xlsx                空白评分表（供线下填写）, read back by the upload
+    GET /assessments/<a>/blank-sheet.xlsx                空白评分表（供线下填写）, the sheet fillin.read_filled_values reads back
 
 The files are the report registry's (``score-sheet``, ``blank-sheet``), made for the user asking: whoever
 may open the assessment (``lookups.assessment_for``: an unknown id is a 404, another branch's a 403,

@@ -13,6 +13,7 @@ from chuangxing.assessments import lists
 from chuangxing.assessments.models import FinalRating, Rectification
 from chuangxing.assessments.services import sheet_of
 from chuangxing.reports.registry import ReportError, render
+from chuangxing.reports.scoresheet import STAGE_LABELS, default_stage
 from chuangxing.scoring import score
 from tests.reports.conftest import assert_png, pdf_pages, pdf_text
 
@@ -181,7 +182,8 @@ def test_the_score_sheet_of_a_branch_in_the_cycle(finalized_world, tmp_path):
     w = finalized_world
     branch = w.branches[-1]
     content, filename, _ = render("score-sheet", "xlsx", {"cycle": w.cycle.pk, "branch": branch.pk})
-    assert filename == f"{branch.name}-考评评分表.xlsx"
+    stage = STAGE_LABELS[default_stage(w.assessment(branch))]
+    assert filename == f"{branch.name}-考评评分表（{stage}）.xlsx"             # the stage shown is in the name
     values = [c for row in sheet(content).iter_rows(values_only=True) for c in row if c is not None]
     engine = sheet_of(w.assessment(branch), stage="review")
     at = values.index("总分")

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from chuangxing.assessments import publicity, sampling
+from chuangxing.assessments import lists, publicity, sampling
 from chuangxing.assessments.models import AuditEntry, Cycle, Objection, Role, RoleAssignment, State
 
 from .cycle_world import CycleWorld
@@ -300,6 +300,11 @@ def test_the_lists_after_finalization_and_their_downloads(admin, world):
         assert response.status_code == 200 and response.content.startswith(magic)
         assert "attachment" in response["Content-Disposition"]
     assert admin.get(f"/cycles/{cycle.pk}/reports/nonsense.pdf").status_code == 404
+    for row in lists.unrated_rows(cycle=cycle) + lists.recommendation_rows(cycle=cycle):   # each branch: its own sheet
+        link = f"/assessments/{row['assessment_id']}/score-sheet.pdf"
+        assert f'href="{link}" download title="{row["name"]}的评分表（PDF）"' in page
+    first = lists.unrated_rows(cycle=cycle)[0]
+    assert admin.get(f"/assessments/{first['assessment_id']}/score-sheet.pdf").content.startswith(b"%PDF")
     assert admin.get(f"/cycles/{cycle.pk}/reports/unstarred.doc").status_code == 404
 
 

@@ -15,8 +15,9 @@ The layout follows the standards' tables (项目 / 标准及要求 / 分值 / �
 
 The category cell is merged over its indicators, the indicator's cells (standard, max, score) over
 its rules; a sub-item (方案1分、实施3分) gets its own column when the rubric has any. Each rule's row
-carries the points its trace entries give and their explanations; what the engine itself did to a
-node (capped at the max, 扣完为止, fraud voided and doubled) is a row of its own under the rules.
+carries the points its trace entries give and their explanations, followed by the written reason of
+the reviewer or inspector whose finding the sheet scores (情形成立，扣 1 分（审核理由：……）); what the
+engine itself did to a node (capped at the max, 扣完为止, fraud voided and doubled) is a row of its own under the rules.
 The signature lines (支部书记（签字）、审核人、日期) close the sheet.
 """
 
@@ -37,6 +38,7 @@ from chuangxing.scoring.sheet import NodeScore, RatingResult, ScoreSheet
 from chuangxing.scoring.trace import CAP, FLOOR, FRAUD_DOUBLE, FRAUD_VOID, START, Entry
 
 STAGE_LABELS = {"self": "自评", "review": "审核", "inspection": "抽验"}
+REASON_LABELS = {"review": "审核理由", "inspection": "抽验理由"}     # whose written reason a sheet row quotes
 SYSTEM_LABELS = {CAP: "得分以分值为上限", FLOOR: "扣完为止", FRAUD_VOID: "弄虚作假：本项得分作废",
                  FRAUD_DOUBLE: "弄虚作假：加倍倒扣"}
 NUMERALS = "一二三四五六七八九十"
@@ -52,6 +54,7 @@ class SheetContext:
     cycle: str | None = None
     stage: str | None = None                     # self, review, inspection
     final: list[str] = field(default_factory=list)   # the final ratings of record, as lines
+    reasons: dict[str, str] = field(default_factory=dict)   # rule id → "审核理由：…" (see :func:`stage_reasons`)
 
 
 def columns(rubric: Rubric) -> list[Column]:
@@ -75,7 +78,7 @@ def score_sheet_document(rubric: Rubric, sheet: ScoreSheet, *, context: SheetCon
     """The score sheet of one branch as a document (render it with any renderer)."""
     context = context or SheetContext(branch=sheet.branch)
     branch = context.branch or sheet.branch
-    rows = _Rows(rubric, sheet).all()
+    rows = _Rows(rubric, sheet, context.reasons).all()
     rows += [{"category": line, "_span": True, "_style": "strong"} for line in context.final]
     preamble = [f"考评标准：{rubric.title}" + (f"（{rubric.document_number}）" if rubric.document_number else "")
                 + f"　版本 {rubric.version}"]
@@ -88,7 +91,9 @@ def score_sheet_document(rubric: Rubric, sheet: ScoreSheet, *, context: SheetCon
         where.append(f"评分阶段：{STAGE_LABELS.get(context.stage, context.stage)}")
     preamble.append("　　".join(where))
     table = Table(columns(rubric), rows, sheet="评分表", count=len(rows))
-    return Document(title="党支部考评评分表", filename=f"{branch or rubric.id}-考评评分表", tables=[table],
+    stage = f"（{STAGE_LABELS.get(context.stage, context.stage)}）" if context.stage else ""
+    stem = f"{branch or rubric.id}-考评评分表{stage}"
+    return Document(title="党支部考评评分表", filename=stem, tables=[table],
                     preamble=preamble, footer=[SIGNATURES], landscape=True)
 
 
@@ -106,8 +111,8 @@ def score_sheet_pdf(rubric: Rubric, sheet: ScoreSheet, *, context: SheetContext 
 
 # -- rows -----------------------------------------------------------------------------------------
 class _Rows:
-    def __init__(self, rubric: Rubric, sheet: ScoreSheet):
-        self.rubric, self.sheet = rubric, sheet
+    def __init__(self, rubric: Rubric, sheet: ScoreSheet, reasons: dict[str, str] | None = None):
+        self.rubric, self.sheet, self.reasons = rubric, sheet, reasons or {}
         self.scores = {node.id: node for node in sheet.nodes()}
         self.unassessed = set(sheet.unassessed)
         self.rows: list[dict[str, Any]] = []
@@ -158,8 +163,15 @@ class _Rows:
         elif not entries and rule.id in self.unassessed:
             reason = "未评定"
         else:
-            reason = "；".join(e.explanation for e in entries if e.points or e.explanation)
+            reason = self.with_reason("；".join(e.explanation for e in entries if e.points or e.explanation), rule.id)
         return {"rule": rule.text, "points": _sum(entries) if entries else None, "reason": reason, "_rule": rule.id}
+
+    def with_reason(self, text: str, rule_id: str) -> str:
+        """``text`` followed by the written reason of the finding in force for ``rule_id``, if any."""
+        written = self.reasons.get(rule_id)
+        if not written:
+            return text
+        return f"{text}（{written}）" if text else written
 
     def system(self, base: dict[str, Any], entries: Iterable[Entry]) -> None:
         for entry in entries:
@@ -196,6 +208,7 @@ class _Rows:
                 status, reason = "", "未评定"
             else:
                 status, reason = "不成立", ""
+            reason = self.with_reason(reason, veto.id) if veto.enabled else reason
             self.rows.append({"category": "否决项", "_cat": "vetoes", "indicator": "有下列情形之一的，不予评定",
                               "_ind": "vetoes", "rule": veto.text, "points": status, "reason": reason, "_rule": veto.id})
 
@@ -274,6 +287,23 @@ def final_lines(assessment, titles: dict[str, str]) -> list[str]:
     return lines
 
 
+def stage_reasons(assessment, stage: str) -> dict[str, str]:
+    """The reviewer's or inspector's written reason of each rule whose finding is in force at ``stage``.
+
+    The layers are the scoring's own (``services.STAGE_ORDER``): at the inspection a rule the inspector
+    did not touch keeps the reviewer's finding, and so the reviewer's reason. Self-assessment findings
+    carry no reason of their own to quote.
+    """
+    from chuangxing.assessments.services import STAGE_ORDER
+
+    in_force = {}
+    findings = list(assessment.findings.all())
+    for layer in STAGE_ORDER[stage]:
+        in_force.update({f.rule_id: f for f in findings if f.stage == layer})
+    return {rule: f"{REASON_LABELS[f.stage]}：{f.reason.strip()}" for rule, f in in_force.items()
+            if f.stage in REASON_LABELS and f.reason.strip()}
+
+
 def assessment_document(assessment, *, stage: str | None = None) -> Document:
     """The score sheet of one assessment at ``stage`` (default: :func:`default_stage`)."""
     from chuangxing.assessments.services import rubric_of, sheet_of
@@ -283,7 +313,8 @@ def assessment_document(assessment, *, stage: str | None = None) -> Document:
     parent = assessment.branch.parent
     context = SheetContext(branch=assessment.branch.name, committee=parent.name if parent else None,
                            cycle=assessment.cycle.name, stage=stage,
-                           final=final_lines(assessment, {s.id: s.title for s in rubric.ratings}))
+                           final=final_lines(assessment, {s.id: s.title for s in rubric.ratings}),
+                           reasons=stage_reasons(assessment, stage))
     return score_sheet_document(rubric, sheet_of(assessment, stage=stage), context=context)
 
 
@@ -312,3 +343,20 @@ def score_sheet_report(params: dict[str, Any], progress: Progress) -> Document:
     document = assessment_document(find_assessment(params), stage=params.get("stage"))
     progress(1, 1, "评分表")
     return document
+
+
+def sheet_file(assessment, name: str = "score-sheet", fmt: str = "pdf", *, stage: str | None = None,
+               by: Any = None) -> tuple[bytes, str, str]:
+    """One assessment's ``score-sheet`` (pdf, xlsx) or ``blank-sheet`` (xlsx) through the registry, scoped to ``by``.
+
+    >>> content, filename, content_type = sheet_file(assessment, "score-sheet", "pdf", stage="review", by=user)
+
+    The score sheet without ``stage`` is the current stage's (:func:`default_stage`); the blank sheet
+    without ``stage`` is blank. The web's downloads and the API serve what this returns.
+    """
+    from chuangxing.reports.registry import render
+
+    if name == "score-sheet":
+        stage = stage or default_stage(assessment)
+    params = {"cycle": assessment.cycle_id, "branch": assessment.branch_id, "stage": stage}
+    return render(name, fmt, params, by=by)

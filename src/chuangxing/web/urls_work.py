@@ -6,7 +6,7 @@ Included by ``web/urls.py`` inside the ``web`` namespace (``web:my_work``, ``web
 from django.urls import path
 
 from chuangxing.web.views import assessment_actions as actions
-from chuangxing.web.views import records, review, self_assessment, work
+from chuangxing.web.views import records, review, score_sheets, self_assessment, work
 
 A = "assessments/<int:assessment>/"
 B = "branches/<int:branch>/"
@@ -25,6 +25,8 @@ urlpatterns = [
     path(f"{A}report/", actions.report, name="self_report"),
     path(f"{A}move/", actions.move, name="assessment_move"),
     path(f"{A}fraud/", actions.fraud, name="assessment_fraud"),
+    path(f"{A}score-sheet.<slug:fmt>", score_sheets.score_sheet, name="score_sheet"),
+    path(f"{A}blank-sheet.xlsx", score_sheets.blank_sheet, name="blank_sheet"),
     # a branch's records
     path(f"{B}members/", records.member_list, name="member_list"),
     path(f"{B}members/new/", records.member_form, name="member_new"),

@@ -45,6 +45,7 @@ from chuangxing.scoring.whatif import what_would_it_take
 from chuangxing.web import assessment_page as pages
 from chuangxing.web.findings_form import FindingsForm, fact_override_form, field_name
 from chuangxing.web.lookups import assessment_for
+from chuangxing.web.views.score_sheets import STAGE_LABELS, sheet_links
 
 STAGES = ("self", "review", "inspection")
 PAGE_OF = {"self": "web:self_assessment", "review": "web:review", "inspection": "web:inspection"}
@@ -96,7 +97,8 @@ def base_context(request, assessment: Assessment, *, stage: str) -> dict[str, An
     return {
         "assessment": assessment, "cycle": assessment.cycle, "branch": assessment.branch, "stage": stage,
         "state_label": State(assessment.state).label, "allowed": allowed, "moves": moves,
-        "version": assessment.version, "confirming": confirming,
+        "version": assessment.version, "confirming": confirming, "sheet_links": sheet_links(assessment, stage),
+        "sheet_stage": STAGE_LABELS[stage],
         "links": {"self": True, "review": reviewer,
                   "inspection": (assessment.sampled or assessment.state in permissions.INSPECTED_STATES)
                   and bool(held & {Role.INSPECTOR, Role.ADMIN}) and not own},

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_GET
 
 from chuangxing.assessments import history
 from chuangxing.assessments.models import Assessment
+from chuangxing.reports.scoresheet import STAGE_LABELS, default_stage
 from chuangxing.web import cycle_stats
 from chuangxing.web.views.cycles import admin_cycle
+from chuangxing.web.views.score_sheets import sheet_links
 
 SHORT_BOARD_CHART = 15        # indicators in the short-board chart (the table lists them all)
 LOSING_PER_PAGE = 200         # branches per page of a drill-down (its JSON serves them all)
@@ -88,6 +90,7 @@ def _assessment(request, cycle: int, assessment: int) -> Assessment:
 def branch_dashboard(request, cycle: int, assessment: int):
     a = _assessment(request, cycle, assessment)
     context = {"cycle": a.cycle, "data": branch_data(a), "tab": "dashboard",
+               "sheet_links": sheet_links(a), "sheet_stage": STAGE_LABELS[default_stage(a)],
                "data_url": reverse("web:branch_dashboard_json", kwargs={"cycle": a.cycle_id, "assessment": a.pk})}
     return render(request, "dashboards/branch_dashboard.html", context)
 

@@ -1,5 +1,7 @@
-"""One assessment: its sheet, saving findings, the self-assessment report, moves, the review side by side.
-Every call goes through the services, which check the user's role, the state, the deadline and the version."""
+"""One assessment: its sheet, saving findings, the self-assessment report, moves, the review side by side, and
+its score sheet as a file (``score-sheet.pdf`` / ``.xlsx``, ``?stage=self|review|inspection``, default the stage
+it is at; the report registry's ``score-sheet``). Every call goes through the services, which check the user's
+role, the state, the deadline and the version."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from chuangxing.assessments.services import (
 )
 from chuangxing.assessments.sheets import review_view
 from chuangxing.assessments.workflow import NotAllowed
+from chuangxing.reports.render import CONTENT_TYPES
+from chuangxing.reports.scoresheet import sheet_file
 from chuangxing.web.api.v1.errors import ApiError
 from chuangxing.web.api.v1.schemas import (
     AssessmentDetail,
@@ -31,6 +35,7 @@ from chuangxing.web.api.v1.schemas import (
     TransitionIn,
 )
 from chuangxing.web.api.v1.shapes import assessment_summary
+from chuangxing.web.views.score_sheets import attachment
 
 router = Router(tags=["考评"])
 REFUSALS = {403: Error, 404: Error}
@@ -109,3 +114,25 @@ def report_save(request, assessment_id: int, body: ReportIn):
 def review_rows(request, assessment_id: int):
     assessment = assessment_for(request, assessment_id)
     return {"assessment": assessment.pk, "rows": review_view(assessment, by=request.auth)}
+
+
+def _sheet_file(request, assessment_id: int, fmt: str, stage: str | None):
+    assessment = assessment_for(request, assessment_id)
+    return attachment(*sheet_file(assessment, "score-sheet", fmt, stage=stage, by=request.auth))
+
+
+def _file_described(fmt: str) -> dict:
+    return {"responses": {200: {"description": f"评分表文件（{fmt}；Content-Disposition 带中文文件名）",
+                                "content": {CONTENT_TYPES[fmt]: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+@router.get("/{int:assessment_id}/score-sheet.pdf", response={400: Error, **REFUSALS}, summary="评分表（PDF）",
+            openapi_extra=_file_described("pdf"))
+def score_sheet_pdf(request, assessment_id: int, stage: Stage | None = None):
+    return _sheet_file(request, assessment_id, "pdf", stage)
+
+
+@router.get("/{int:assessment_id}/score-sheet.xlsx", response={400: Error, **REFUSALS}, summary="评分表（Excel）",
+            openapi_extra=_file_described("xlsx"))
+def score_sheet_xlsx(request, assessment_id: int, stage: Stage | None = None):
+    return _sheet_file(request, assessment_id, "xlsx", stage)

@@ -19,9 +19,10 @@
     PUT  /api/v1/assessments/{id}/findings        save rule inputs (services.save_findings; 409 on a stale version)
     POST /api/v1/assessments/{id}/transitions     a move (services.transition; spot_check: inspection.complete_inspection)
     GET  /api/v1/assessments/{id}/review          self vs review per indicator (sheets.review_view)
-    GET  /api/v1/assessments/{id}/score-sheet.pdf?stage=review   its score sheet as a file (also .xlsx); stage
-                                                  defaults to the one it is at; the reviewer's and inspector's
-                                                  reasons stand next to the points (reports.scoresheet.sheet_file)
+    GET  /api/v1/assessments/{id}/score-sheet.pdf?stage=review   its score sheet as a PDF; stage defaults to the
+                                                  one it is at; the reviewer's and inspector's reasons stand
+                                                  next to the points (reports.scoresheet.sheet_file)
+    GET  /api/v1/assessments/{id}/score-sheet.xlsx?stage=review  the same sheet as an Excel workbook
     GET  /api/v1/assessments/{id}/report          the self-assessment report
     PUT  /api/v1/assessments/{id}/report          save it (services.save_report; 409 on a stale version)
     GET  /api/v1/assessments/{id}/facts           its facts: computed, override, reason, value in force

@@ -36,14 +36,13 @@ from chuangxing.assessments.models import (
     State,
 )
 from chuangxing.assessments.sampling import committees_of
-from chuangxing.assessments.workflow import Refused
+from chuangxing.assessments.workflow import RATED, Refused
 from chuangxing.orgs.models import BranchType, CommitteePost, Duty
 from chuangxing.rubric.schema import Rubric
 from chuangxing.scoring import score
 from chuangxing.scoring.points import fmt
 from chuangxing.scoring.sheet import ScoreSheet
 
-RATED = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 RECOMMENDED = "recommended"
 CHUNK = 500          # ids per ``IN (...)``
 RECOMMENDABLE = (State.UNDER_REVIEW, State.REVIEWED, State.SAMPLED, State.SPOT_CHECKED, State.ANNOUNCED)

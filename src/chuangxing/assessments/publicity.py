@@ -64,7 +64,7 @@ from chuangxing.assessments.models import (
     State,
 )
 from chuangxing.assessments.services import _require_role, audit, check_cycle_live, cycle_changed, service
-from chuangxing.assessments.workflow import Refused, move_for
+from chuangxing.assessments.workflow import RATED, Refused, move_for
 from chuangxing.scoring.points import fmt
 
 SHOWN = 10           # objections or branches named in one message
@@ -241,7 +241,6 @@ def finalize(*, cycle: Cycle, by, now=None) -> dict:
 
 
 # Rated: finalization is behind the assessment (rectification and re-inspection follow the rating).
-RATED = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 
 
 def _close_if_rated(cycle: Cycle) -> bool:

@@ -46,6 +46,7 @@ from chuangxing.assessments.models import (
 )
 from chuangxing.assessments.workflow import (
     EDITABLE,
+    RATED,
     DeadlinePassed,
     EditConflict,
     IllegalTransition,
@@ -242,7 +243,7 @@ def cancel_cycle(*, cycle: Cycle, reason: str, by) -> Cycle:
     if not reason.strip():
         raise Refused("empty_reason", "取消考评周期须写明理由", "cancelling a cycle needs a reason")
     old = Cycle.objects.select_for_update().values_list("status", flat=True).get(pk=cycle.pk)
-    rated = cycle.assessments.filter(state__in=RATED_STATES).exists()
+    rated = cycle.assessments.filter(state__in=RATED).exists()
     if old == CycleStatus.CLOSED or rated:
         raise Refused("cycle_finalized", "考评周期已有党支部评定，不能取消", "cycle has rated assessments")
     if old == CycleStatus.CANCELLED:
@@ -253,9 +254,6 @@ def cancel_cycle(*, cycle: Cycle, reason: str, by) -> Cycle:
     audit(by=by, action="cancel_cycle", target=f"cycle:{cycle.pk}", old=old, new=CycleStatus.CANCELLED.value,
           reason=reason.strip())
     return cycle
-
-
-RATED_STATES = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 
 
 def check_cycle_live(cycle: Cycle) -> None:

@@ -79,6 +79,8 @@ MOVES = {m.action: m for m in (
 )}
 
 # Which stage of findings may be edited in which state, and by whom.
+RATED = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)     # rated by 评定 (and what follows it)
+
 EDITABLE = {
     "self": ((State.DRAFT, State.RETURNED), (Role.SECRETARY,)),
     "review": ((State.UNDER_REVIEW,), (Role.REVIEWER, Role.ADMIN)),

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from chuangxing.assessments import sampling
 from chuangxing.assessments.models import Cycle, Objection, ObjectionStatus, SampleDraw, State
+from chuangxing.assessments.workflow import RATED
 
 ANNOUNCEABLE = (State.REVIEWED, State.SPOT_CHECKED)
-RATED = (State.FINALIZED, State.RECTIFICATION, State.REINSPECTED)
 
 
 def state_counts(cycle: Cycle) -> dict[str, int]:

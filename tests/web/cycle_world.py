@@ -65,6 +65,19 @@ class CycleWorld:
         self.submitted()
         return self.cycle
 
+    def announced(self, *, days_ago: int = 0):
+        """Opened, reviewed, sampled, inspected and announced; the notice ended ``days_ago`` days ago when given."""
+        from chuangxing.assessments import publicity, sampling
+
+        self.open(spot_check_share="0.2")
+        self.reviewed()
+        sampling.draw_sample(cycle=self.cycle, seed="s", by=self.admin)
+        self.inspected()
+        today = timezone.localdate()
+        start = today - timedelta(days=days_ago + 6) if days_ago else today
+        return publicity.announce(cycle=self.cycle, title="2026年度结果公示", starts_on=start,
+                                  ends_on=start + timedelta(days=6), by=self.admin)
+
     def inspected(self) -> None:
         for a in self.cycle.assessments.filter(state=State.SAMPLED).select_related("cycle", "branch", "snapshot"):
             complete_inspection(assessment=a, by=self.inspector)

@@ -40,15 +40,8 @@ def text(response) -> str:
 
 
 def announced(world, *, days_ago: int = 0):
-    """The world reviewed, sampled, inspected and announced; the notice ended ``days_ago`` days ago when given."""
-    world.open(spot_check_share="0.2")
-    world.reviewed()
-    sampling.draw_sample(cycle=world.cycle, seed="s", by=world.admin)
-    world.inspected()
-    today = timezone.localdate()
-    start = today - timedelta(days=days_ago + 6) if days_ago else today
-    return publicity.announce(cycle=world.cycle, title="2026年度结果公示", starts_on=start,
-                              ends_on=start + timedelta(days=6), by=world.admin)
+    """The world reviewed, sampled, inspected and announced (``CycleWorld.announced``)."""
+    return world.announced(days_ago=days_ago)
 
 
 # -- a new cycle ------------------------------------------------------------------------------------

@@ -1,13 +1,10 @@
 """Objections in a real browser: the admin ticks several, says why, confirms, and they close as 不予受理;
 the public notice then shows each outcome with its reason. Screenshots at 1366×768 and 375×812."""
 
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from chuangxing.assessments import publicity, sampling
 from chuangxing.assessments.models import Objection
 
 from .cycle_world import PASSWORD, CycleWorld
@@ -21,13 +18,7 @@ SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 375, "hei
 @pytest.fixture
 def notice(transactional_db):
     world = CycleWorld(passwords=True)
-    world.open(spot_check_share="0.2")
-    world.reviewed()
-    sampling.draw_sample(cycle=world.cycle, seed="s", by=world.admin)
-    world.inspected()
-    today = timezone.localdate()
-    notice = publicity.announce(cycle=world.cycle, title="2026年度结果公示", starts_on=today,
-                                ends_on=today + timedelta(days=6), by=world.admin)
+    notice = world.announced()
     target = world.cycle.assessments.order_by("pk").first()
     for i in range(4):
         Objection.objects.create(notice=notice, assessment=target, text=f"刷屏内容第{i}条")

@@ -9,13 +9,8 @@ way, the branch's records), and the demo city of ``CycleWorld`` taken to its not
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
-
-from chuangxing.assessments import publicity, sampling
 
 from .cycle_world import CycleWorld
 from .test_work_browser import sign_in
@@ -126,13 +121,7 @@ def test_the_secretary_and_the_reviewer_on_a_phone(work, browser_page, live_serv
 @pytest.fixture
 def city(transactional_db):
     world = CycleWorld(passwords=True)
-    world.open(spot_check_share="0.2")
-    world.reviewed()
-    sampling.draw_sample(cycle=world.cycle, seed="s", by=world.admin)
-    world.inspected()
-    today = timezone.localdate()
-    world.notice = publicity.announce(cycle=world.cycle, title="2026年度结果公示", starts_on=today,
-                                      ends_on=today + timedelta(days=6), by=world.admin)
+    world.notice = world.announced()
     with_password(world.inspector)
     world.sampled = world.cycle.draws.get().sample[0]
     return world
